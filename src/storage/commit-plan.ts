@@ -1,0 +1,129 @@
+/**
+ * The commit planner, written once for every backend. A backend, inside its own atomic section
+ * (a mutex for memory and level, a transaction for postgres), reads the current values of
+ * `keysToRead(batch)`, calls `planCommit`, and applies the resulting writes all at once.
+ */
+
+import type { Batch, ChangeEntry } from './store.ts';
+import {
+  changeCounterKey,
+  changeLogKey,
+  decodeCounter,
+  encodeCounter,
+  encodeJson,
+  keyHex,
+  keysEqual,
+} from './keys.ts';
+
+export interface PlannedWrite {
+  readonly key: Uint8Array;
+  /** undefined = delete. */
+  readonly value: Uint8Array | undefined;
+}
+
+export type CommitPlan =
+  | {
+      readonly ok: true;
+      /** Final writes, one per key, in first-touched order. */
+      readonly writes: readonly PlannedWrite[];
+      readonly counters: readonly bigint[];
+      readonly changeIds: ReadonlyMap<number, bigint>;
+    }
+  | { readonly ok: false; readonly conflict: Uint8Array };
+
+/** Stored form of one change log record (one per account per commit). */
+export interface ChangeLogRecord {
+  /** Entries: [collection, id, kind]. */
+  readonly e: readonly (readonly [string, string, ChangeEntry['kind']])[];
+}
+
+/** Accounts named in the batch's change entries, in first-seen order. */
+export function changedAccounts(batch: Batch): number[] {
+  const seen = new Set<number>();
+  for (const c of batch.changes ?? []) seen.add(c.account);
+  return [...seen];
+}
+
+/** The keys whose current values the plan depends on (expect, incr, change counters). */
+export function keysToRead(batch: Batch): Uint8Array[] {
+  const keys = new Map<string, Uint8Array>();
+  for (const op of batch.ops) {
+    if (op.type === 'expect' || op.type === 'incr') keys.set(keyHex(op.key), op.key);
+  }
+  for (const account of changedAccounts(batch)) {
+    const key = changeCounterKey(account);
+    keys.set(keyHex(key), key);
+  }
+  return [...keys.values()];
+}
+
+/**
+ * Apply the batch's ops in order over the current values: later ops see earlier ones, an
+ * expectation is checked against the state at its point in the batch.
+ */
+export function planCommit(
+  batch: Batch,
+  current: (key: Uint8Array) => Uint8Array | undefined,
+): CommitPlan {
+  const overlay = new Map<string, PlannedWrite>();
+  const read = (key: Uint8Array): Uint8Array | undefined => {
+    const w = overlay.get(keyHex(key));
+    return w ? w.value : current(key);
+  };
+  const write = (key: Uint8Array, value: Uint8Array | undefined): void => {
+    const hex = keyHex(key);
+    overlay.delete(hex);
+    overlay.set(hex, { key, value });
+  };
+  const counters: bigint[] = [];
+  for (const op of batch.ops) {
+    switch (op.type) {
+      case 'put':
+        write(op.key, op.value);
+        break;
+      case 'del':
+        write(op.key, undefined);
+        break;
+      case 'incr': {
+        const next = decodeCounter(read(op.key)) + op.delta;
+        write(op.key, encodeCounter(next));
+        counters.push(next);
+        break;
+      }
+      case 'expect':
+        if (!keysEqual(read(op.key), op.value)) return { ok: false, conflict: op.key };
+        break;
+    }
+  }
+
+  // Change log: one new change id per account, one record holding that account's entries.
+  const changeIds = new Map<number, bigint>();
+  const accounts = changedAccounts(batch);
+  for (const account of accounts) {
+    const counterKey = changeCounterKey(account);
+    const changeId = decodeCounter(read(counterKey)) + 1n;
+    write(counterKey, encodeCounter(changeId));
+    changeIds.set(account, changeId);
+    const record: ChangeLogRecord = {
+      e: (batch.changes ?? [])
+        .filter((c) => c.account === account)
+        .map((c) => [c.collection, c.id, c.kind] as const),
+    };
+    write(changeLogKey(account, changeId), encodeJson(record));
+  }
+  return { ok: true, writes: [...overlay.values()], counters, changeIds };
+}
+
+/** A FIFO mutex: commits of one process run one at a time, in arrival order. */
+export class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}

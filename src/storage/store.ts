@@ -1,0 +1,114 @@
+/**
+ * The Store contract: the one interface every backend (memory, level, postgres) implements.
+ * Keys are ordered byte strings (see keys.ts); values are opaque bytes. Everything above this
+ * file (domain services) talks to a Store, never to a backend.
+ */
+
+/** A key range for ordered scans. Bounds are compared bytewise (unsigned). */
+export interface KeyRange {
+  readonly gte?: Uint8Array;
+  readonly gt?: Uint8Array;
+  readonly lte?: Uint8Array;
+  readonly lt?: Uint8Array;
+  /** Stop after this many entries. */
+  readonly limit?: number;
+  /** Scan from the high end down. */
+  readonly reverse?: boolean;
+}
+
+/** Set `key` to `value`. */
+export interface PutOp {
+  readonly type: 'put';
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/** Remove `key` (no error when absent). */
+export interface DelOp {
+  readonly type: 'del';
+  readonly key: Uint8Array;
+}
+
+/**
+ * Add `delta` to the signed 64-bit big-endian counter stored at `key` (absent counts as 0).
+ * The new value is returned in CommitResult.counters, in op order.
+ */
+export interface IncrOp {
+  readonly type: 'incr';
+  readonly key: Uint8Array;
+  readonly delta: bigint;
+}
+
+/**
+ * Precondition: the current value at `key` equals `value` (undefined = key absent). When any
+ * expectation fails, nothing of the batch is applied and the commit reports a conflict.
+ */
+export interface ExpectOp {
+  readonly type: 'expect';
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | undefined;
+}
+
+export type Op = PutOp | DelOp | IncrOp | ExpectOp;
+
+export type ChangeKind = 'created' | 'updated' | 'destroyed';
+
+/**
+ * One entry of the change log: "in `account`, object `id` of `collection` was `kind`".
+ * `collection` is a short name of the object family (e.g. "mailbox:12", "calendar:work").
+ */
+export interface ChangeEntry {
+  readonly account: number;
+  readonly collection: string;
+  readonly id: string;
+  readonly kind: ChangeKind;
+}
+
+export interface Batch {
+  readonly ops: readonly Op[];
+  /**
+   * Change entries to append to the change log in the same atomic commit. Each account named
+   * here gets exactly one new change id for this commit (strictly increasing per account).
+   */
+  readonly changes?: readonly ChangeEntry[];
+}
+
+export type CommitResult =
+  | {
+      readonly ok: true;
+      /** New value of each incr op, in the order the incr ops appear in the batch. */
+      readonly counters: readonly bigint[];
+      /** The change id given to this commit, per account named in `changes`. */
+      readonly changeIds: ReadonlyMap<number, bigint>;
+    }
+  | {
+      readonly ok: false;
+      /** The key whose expectation failed. */
+      readonly conflict: Uint8Array;
+    };
+
+/**
+ * The Store contract. A commit is atomic (all or nothing) and durable when its promise
+ * resolves: a crash after that never loses it, a crash before leaves no part of it.
+ */
+export interface Store {
+  readonly name: string;
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
+  scan(range: KeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]>;
+  commit(batch: Batch): Promise<CommitResult>;
+  close(): Promise<void>;
+}
+
+/** Optional capability: a backend that can tell whether it is healthy (used by /health). */
+export interface HealthCheckable {
+  healthCheck(): Promise<boolean>;
+}
+
+export function isHealthCheckable(store: unknown): store is HealthCheckable {
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof (store as { healthCheck?: unknown }).healthCheck === 'function'
+  );
+}
