@@ -1,0 +1,223 @@
+/**
+ * Administration commands over the Directory, declared once: the admin API runs them for a
+ * running server, and the CLI runs them directly on the store when no server is running. Each
+ * command has a name, an argument schema and a run function; results are plain JSON.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { CommuneError } from '../../core/errors.ts';
+import type { Principal } from '../../core/principal.ts';
+import type { Directory } from './directory.ts';
+
+/** The public view of a principal: never a password hash. */
+export interface PrincipalView {
+  readonly id: number;
+  readonly address: string;
+  readonly kind: Principal['kind'];
+  readonly displayName: string;
+  readonly aliases: readonly string[];
+  readonly quota: number;
+  readonly admin: boolean;
+  readonly disabled: boolean;
+  readonly appPasswords: number;
+}
+
+export function principalView(p: Principal): PrincipalView {
+  return {
+    id: p.id,
+    address: p.address,
+    kind: p.kind,
+    displayName: p.displayName,
+    aliases: p.addresses.filter((a) => a !== p.address),
+    quota: p.quota,
+    admin: p.admin,
+    disabled: p.disabled,
+    appPasswords: p.appPasswords.length,
+  };
+}
+
+/** A random password for `user add` / `user passwd` without one: 20 URL-safe characters. */
+export function generatePassword(): string {
+  return randomBytes(15).toString('base64url');
+}
+
+async function principalOrFail(directory: Directory, address: string): Promise<Principal> {
+  const p = await directory.findByAddress(address);
+  if (!p) throw new CommuneError('not-found', `no such principal: ${address}`);
+  return p;
+}
+
+const address = z.string().min(1).max(320);
+const domainName = z.string().min(1).max(253);
+
+interface AdminCommand<S extends z.ZodType> {
+  readonly summary: string;
+  readonly args: S;
+  run(directory: Directory, args: z.infer<S>): Promise<unknown>;
+}
+
+function command<S extends z.ZodType>(c: AdminCommand<S>): AdminCommand<S> {
+  return c;
+}
+
+export const adminCommands = {
+  'domain.add': command({
+    summary: 'add a mail domain',
+    args: z.strictObject({ name: domainName }),
+    async run(directory, { name }) {
+      return { domain: await directory.addDomain(name) };
+    },
+  }),
+  'domain.list': command({
+    summary: 'list domains',
+    args: z.strictObject({}),
+    async run(directory) {
+      return { domains: await directory.listDomains() };
+    },
+  }),
+  'domain.remove': command({
+    summary: 'remove an empty domain',
+    args: z.strictObject({ name: domainName }),
+    async run(directory, { name }) {
+      await directory.removeDomain(name);
+      return { removed: name };
+    },
+  }),
+  'user.add': command({
+    summary: 'add a user (the domain is created if needed)',
+    args: z.strictObject({
+      address,
+      password: z.string().min(1).max(1024).optional(),
+      name: z.string().max(256).optional(),
+      quota: z.number().int().min(0).optional(),
+      admin: z.boolean().optional(),
+    }),
+    async run(directory, args) {
+      const password = args.password ?? generatePassword();
+      const p = await directory.createPrincipal({
+        address: args.address,
+        kind: 'individual',
+        password,
+        createDomain: true,
+        ...(args.name !== undefined ? { displayName: args.name } : {}),
+        ...(args.quota !== undefined ? { quota: args.quota } : {}),
+        ...(args.admin !== undefined ? { admin: args.admin } : {}),
+      });
+      return {
+        user: principalView(p),
+        ...(args.password === undefined ? { generatedPassword: password } : {}),
+      };
+    },
+  }),
+  'user.list': command({
+    summary: 'list users',
+    args: z.strictObject({ domain: domainName.optional() }),
+    async run(directory, { domain }) {
+      const list = await directory.listPrincipals({
+        kind: 'individual',
+        ...(domain !== undefined ? { domain } : {}),
+      });
+      return { users: list.map(principalView) };
+    },
+  }),
+  'user.passwd': command({
+    summary: "set a user's password",
+    args: z.strictObject({ address, password: z.string().min(1).max(1024).optional() }),
+    async run(directory, args) {
+      const p = await principalOrFail(directory, args.address);
+      const password = args.password ?? generatePassword();
+      await directory.setPassword(p.id, password);
+      return {
+        user: p.address,
+        ...(args.password === undefined ? { generatedPassword: password } : {}),
+      };
+    },
+  }),
+  'user.remove': command({
+    summary: 'remove a user',
+    args: z.strictObject({ address }),
+    async run(directory, args) {
+      const p = await principalOrFail(directory, args.address);
+      await directory.removePrincipal(p.id);
+      return { removed: p.address };
+    },
+  }),
+  'alias.add': command({
+    summary: 'add an address that reaches a user or group',
+    args: z.strictObject({ address, alias: address }),
+    async run(directory, args) {
+      const p = await principalOrFail(directory, args.address);
+      await directory.addAlias(p.id, args.alias);
+      return { principal: p.address, alias: args.alias.toLowerCase() };
+    },
+  }),
+  'alias.remove': command({
+    summary: 'remove an alias',
+    args: z.strictObject({ alias: address }),
+    async run(directory, args) {
+      await directory.removeAlias(args.alias);
+      return { removed: args.alias.toLowerCase() };
+    },
+  }),
+  'group.add': command({
+    summary: 'add a group (also a distribution list at its address)',
+    args: z.strictObject({ address, name: z.string().max(256).optional() }),
+    async run(directory, args) {
+      const p = await directory.createPrincipal({
+        address: args.address,
+        kind: 'group',
+        createDomain: true,
+        ...(args.name !== undefined ? { displayName: args.name } : {}),
+      });
+      return { group: principalView(p) };
+    },
+  }),
+  'group.member': command({
+    summary: 'add (or with remove, take out) a member of a group',
+    args: z.strictObject({ group: address, member: address, remove: z.boolean().optional() }),
+    async run(directory, args) {
+      const group = await principalOrFail(directory, args.group);
+      const member = await principalOrFail(directory, args.member);
+      if (group.kind !== 'group')
+        throw new CommuneError('invalid-argument', `${group.address} is not a group`);
+      if (args.remove) await directory.removeMember(group.id, member.id);
+      else await directory.addMember(group.id, member.id);
+      return { group: group.address, member: member.address, removed: args.remove === true };
+    },
+  }),
+  'group.members': command({
+    summary: 'list the members of a group',
+    args: z.strictObject({ group: address }),
+    async run(directory, args) {
+      const group = await principalOrFail(directory, args.group);
+      const members = await directory.members(group.id);
+      return { group: group.address, members: members.map(principalView) };
+    },
+  }),
+} as const;
+
+export type AdminCommandName = keyof typeof adminCommands;
+
+export function isAdminCommand(name: string): name is AdminCommandName {
+  return Object.hasOwn(adminCommands, name);
+}
+
+/** Validate arguments and run a command; bad arguments -> CommuneError('invalid-argument'). */
+export async function runAdminCommand(
+  directory: Directory,
+  name: string,
+  args: unknown,
+): Promise<unknown> {
+  if (!isAdminCommand(name)) throw new CommuneError('not-found', `unknown admin command ${name}`);
+  const def = adminCommands[name] as AdminCommand<z.ZodType>;
+  const parsed = def.args.safeParse(args ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CommuneError(
+      'invalid-argument',
+      `${name}: ${issue?.path.join('.') || 'arguments'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return def.run(directory, parsed.data);
+}
