@@ -152,7 +152,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (httpListeners.length > 0) {
       const http = new HttpServer({
         listeners: httpListeners,
-        tls: core.tls.context,
+        tls: core.tls,
         services,
         maxConnections: config.limits.maxConnections,
         maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,

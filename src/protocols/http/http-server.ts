@@ -7,10 +7,10 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
 import { CommuneError, httpStatusOf, isCommuneError } from '../../core/errors.ts';
 import type { Endpoint, HttpRequestContext, HttpService, ProtocolServer } from '../../core/lifecycle.ts';
 import type { Logger } from '../../core/log.ts';
+import type { TlsKeyPair } from '../shared/tcp-listener.ts';
 
 export interface HttpListenerSpec {
   readonly name: 'http' | 'https';
@@ -20,7 +20,7 @@ export interface HttpListenerSpec {
 
 export interface HttpServerOptions {
   readonly listeners: readonly HttpListenerSpec[];
-  readonly tls?: SecureContext;
+  readonly tls?: TlsKeyPair;
   readonly services: readonly HttpService[];
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
@@ -150,7 +150,10 @@ export class HttpServer implements ProtocolServer {
       let server: Server;
       if (secure) {
         if (!this.#options.tls) throw new CommuneError('config', 'https needs TLS material');
-        server = createHttpsServer({ secureContext: this.#options.tls }, handler);
+        server = createHttpsServer(
+          { cert: this.#options.tls.cert, key: this.#options.tls.key, minVersion: 'TLSv1.2' },
+          handler,
+        );
       } else {
         server = createHttpServer(handler);
       }

@@ -9,6 +9,12 @@ import { createServer as createTlsServer, TLSSocket, type SecureContext } from '
 import type { Endpoint } from '../../core/lifecycle.ts';
 import type { Logger } from '../../core/log.ts';
 
+/** PEM certificate chain and private key. */
+export interface TlsKeyPair {
+  readonly cert: string;
+  readonly key: string;
+}
+
 export interface ConnectionInfo {
   /** Connection number, unique within this listener. */
   readonly id: number;
@@ -22,8 +28,8 @@ export interface TcpListenerOptions {
   readonly name: string;
   readonly host: string;
   readonly port: number;
-  /** Implicit TLS: every connection starts with a TLS handshake. */
-  readonly tls?: SecureContext;
+  /** Implicit TLS: every connection starts with a TLS handshake with this key pair. */
+  readonly tls?: TlsKeyPair;
   /** What a plain listener offers (for Endpoint.tls): "starttls" or "none". */
   readonly plainTls?: 'starttls' | 'none';
   readonly maxConnections: number;
@@ -51,7 +57,10 @@ export class TcpListener {
     this.#options = options;
     const accept = (socket: Socket): void => this.#accept(socket);
     this.#server = options.tls
-      ? createTlsServer({ secureContext: options.tls, handshakeTimeout: 30_000 }, accept)
+      ? createTlsServer(
+          { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: 30_000 },
+          accept,
+        )
       : createServer(accept);
     if (options.tls) {
       this.#server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
