@@ -11,7 +11,12 @@ import { flagName, loadConfig, settingPaths, type Config } from '../src/core/con
 import { CommuneError } from '../src/core/errors.ts';
 import { createLogger } from '../src/core/log.ts';
 import { VERSION } from '../src/core/version.ts';
-import { runtimeFilePath, startServer, startupErrorMessage, type RuntimeInfo } from '../src/main.ts';
+import {
+  runtimeFilePath,
+  startServer,
+  startupErrorMessage,
+  type RuntimeInfo,
+} from '../src/main.ts';
 import { runAdminCommand } from '../src/storage/directory/admin-commands.ts';
 import { Directory } from '../src/storage/directory/directory.ts';
 import { Argon2idHasher } from '../src/storage/directory/password-hasher.ts';
@@ -51,7 +56,11 @@ the store directly otherwise.`;
 
 type Flags = Record<string, string | boolean | undefined>;
 
-function parseCommandLine(argv: string[]): { positionals: string[]; flags: Flags; settings: Record<string, string> } {
+function parseCommandLine(argv: string[]): {
+  positionals: string[];
+  flags: Flags;
+  settings: Record<string, string>;
+} {
   const options: NonNullable<ParseArgsConfig['options']> = {
     config: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -78,7 +87,10 @@ function parseCommandLine(argv: string[]): { positionals: string[]; flags: Flags
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new CommuneError('invalid-argument', `${(err as Error).message.split('\n')[0]} (see commune --help)`);
+    throw new CommuneError(
+      'invalid-argument',
+      `${(err as Error).message.split('\n')[0]} (see commune --help)`,
+    );
   }
   const flags: Flags = {};
   const settings: Record<string, string> = {};
@@ -103,19 +115,25 @@ function configFrom(flags: Flags, settings: Record<string, string>): Config {
 async function readStdinPassword(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (text === '') throw new CommuneError('invalid-argument', 'no password on standard input');
   return text;
 }
 
 function need(positionals: string[], index: number, what: string): string {
   const v = positionals[index];
-  if (v === undefined) throw new CommuneError('invalid-argument', `missing ${what} (see commune --help)`);
+  if (v === undefined)
+    throw new CommuneError('invalid-argument', `missing ${what} (see commune --help)`);
   return v;
 }
 
 /** Map the command line to an admin command name and its arguments. */
-async function adminRequest(positionals: string[], flags: Flags): Promise<{ name: string; args: Record<string, unknown> }> {
+async function adminRequest(
+  positionals: string[],
+  flags: Flags,
+): Promise<{ name: string; args: Record<string, unknown> }> {
   const [noun, verb] = positionals;
   const password = async (): Promise<string | undefined> => {
     if (flags['password-stdin'] === true) return readStdinPassword();
@@ -135,14 +153,18 @@ async function adminRequest(positionals: string[], flags: Flags): Promise<{ name
       if (typeof flags.name === 'string') args.name = flags.name;
       if (typeof flags.quota === 'string') {
         const quota = Number(flags.quota);
-        if (!Number.isSafeInteger(quota) || quota < 0) throw new CommuneError('invalid-argument', '--quota must be a number of bytes');
+        if (!Number.isSafeInteger(quota) || quota < 0)
+          throw new CommuneError('invalid-argument', '--quota must be a number of bytes');
         args.quota = quota;
       }
       if (flags.admin === true) args.admin = true;
       return { name: 'user.add', args };
     }
     case 'user list':
-      return { name: 'user.list', args: typeof flags.domain === 'string' ? { domain: flags.domain } : {} };
+      return {
+        name: 'user.list',
+        args: typeof flags.domain === 'string' ? { domain: flags.domain } : {},
+      };
     case 'user passwd': {
       const args: Record<string, unknown> = { address: need(positionals, 2, 'address') };
       const pw = await password();
@@ -152,7 +174,10 @@ async function adminRequest(positionals: string[], flags: Flags): Promise<{ name
     case 'user remove':
       return { name: 'user.remove', args: { address: need(positionals, 2, 'address') } };
     case 'alias add':
-      return { name: 'alias.add', args: { address: need(positionals, 2, 'address'), alias: need(positionals, 3, 'alias') } };
+      return {
+        name: 'alias.add',
+        args: { address: need(positionals, 2, 'address'), alias: need(positionals, 3, 'alias') },
+      };
     case 'alias remove':
       return { name: 'alias.remove', args: { alias: need(positionals, 2, 'alias') } };
     case 'group add': {
@@ -163,12 +188,19 @@ async function adminRequest(positionals: string[], flags: Flags): Promise<{ name
     case 'group member':
       return {
         name: 'group.member',
-        args: { group: need(positionals, 2, 'group'), member: need(positionals, 3, 'member'), remove: flags.remove === true },
+        args: {
+          group: need(positionals, 2, 'group'),
+          member: need(positionals, 3, 'member'),
+          remove: flags.remove === true,
+        },
       };
     case 'group members':
       return { name: 'group.members', args: { group: need(positionals, 2, 'group') } };
     default:
-      throw new CommuneError('invalid-argument', `unknown command: ${positionals.join(' ')} (see commune --help)`);
+      throw new CommuneError(
+        'invalid-argument',
+        `unknown command: ${positionals.join(' ')} (see commune --help)`,
+      );
   }
 }
 
@@ -197,17 +229,28 @@ async function callRemote(info: RuntimeInfo, name: string, args: unknown): Promi
       body: JSON.stringify(args),
     });
   } catch (err) {
-    throw new CommuneError('unavailable', `server (pid ${info.pid}) not reachable at ${info.adminUrl}: ${(err as Error).message}`);
+    throw new CommuneError(
+      'unavailable',
+      `server (pid ${info.pid}) not reachable at ${info.adminUrl}: ${(err as Error).message}`,
+    );
   }
   const body = (await res.json().catch(() => ({}))) as { result?: unknown; error?: string };
-  if (!res.ok) throw new CommuneError('invalid-argument', body.error ?? `admin API answered ${res.status}`);
+  if (!res.ok)
+    throw new CommuneError('invalid-argument', body.error ?? `admin API answered ${res.status}`);
   return body.result;
 }
 
 async function callLocal(config: Config, name: string, args: unknown): Promise<unknown> {
-  const storage = await openStorage({ backend: config.store.backend === 'memory' ? 'memory' : 'level', dataDir: resolve(config.server.dataDir) });
+  const storage = await openStorage({
+    backend: config.store.backend === 'memory' ? 'memory' : 'level',
+    dataDir: resolve(config.server.dataDir),
+  });
   try {
-    const directory = new Directory({ storage, primaryDomain: config.server.primaryDomain, hasher: new Argon2idHasher() });
+    const directory = new Directory({
+      storage,
+      primaryDomain: config.server.primaryDomain,
+      hasher: new Argon2idHasher(),
+    });
     return await runAdminCommand(directory, name, args);
   } finally {
     await storage.close();
@@ -221,15 +264,22 @@ function printResult(result: unknown): void {
     const aliases = (u.aliases as string[] | undefined) ?? [];
     return `${String(u.address)}\t${String(u.displayName ?? '')}\t${String(u.kind)}${aliases.length ? `\taliases: ${aliases.join(', ')}` : ''}`;
   };
-  if (Array.isArray(r.domains)) for (const d of r.domains as Record<string, unknown>[]) lines.push(String(d.name ?? d));
-  if (Array.isArray(r.users)) for (const u of r.users as Record<string, unknown>[]) lines.push(userLine(u));
-  if (Array.isArray(r.members)) for (const u of r.members as Record<string, unknown>[]) lines.push(userLine(u));
-  if (r.user && typeof r.user === 'object') lines.push(`user ${String((r.user as Record<string, unknown>).address)} ok`);
+  if (Array.isArray(r.domains))
+    for (const d of r.domains as Record<string, unknown>[]) lines.push(String(d.name ?? d));
+  if (Array.isArray(r.users))
+    for (const u of r.users as Record<string, unknown>[]) lines.push(userLine(u));
+  if (Array.isArray(r.members))
+    for (const u of r.members as Record<string, unknown>[]) lines.push(userLine(u));
+  if (r.user && typeof r.user === 'object')
+    lines.push(`user ${String((r.user as Record<string, unknown>).address)} ok`);
   else if (typeof r.user === 'string') lines.push(`password of ${r.user} set`);
-  if (r.group && typeof r.group === 'object') lines.push(`group ${String((r.group as Record<string, unknown>).address)} ok`);
-  if (r.domain && typeof r.domain === 'object') lines.push(`domain ${String((r.domain as Record<string, unknown>).name)} ok`);
+  if (r.group && typeof r.group === 'object')
+    lines.push(`group ${String((r.group as Record<string, unknown>).address)} ok`);
+  if (r.domain && typeof r.domain === 'object')
+    lines.push(`domain ${String((r.domain as Record<string, unknown>).name)} ok`);
   if (typeof r.alias === 'string') lines.push(`alias ${r.alias} -> ${String(r.principal)}`);
-  if (typeof r.member === 'string') lines.push(`${r.member} ${r.removed ? 'removed from' : 'added to'} ${String(r.group)}`);
+  if (typeof r.member === 'string')
+    lines.push(`${r.member} ${r.removed ? 'removed from' : 'added to'} ${String(r.group)}`);
   if (typeof r.removed === 'string') lines.push(`removed ${r.removed}`);
   if (typeof r.generatedPassword === 'string') lines.push(`password: ${r.generatedPassword}`);
   console.log(lines.length ? lines.join('\n') : JSON.stringify(result, null, 2));
@@ -277,7 +327,9 @@ async function main(argv: string[]): Promise<void> {
   const { name, args } = await adminRequest(positionals, flags);
   const dataDir = resolve(config.server.dataDir);
   const running = await runningServer(dataDir);
-  const result = running ? await callRemote(running, name, args) : await callLocal(config, name, args);
+  const result = running
+    ? await callRemote(running, name, args)
+    : await callLocal(config, name, args);
   if (flags.json === true) console.log(JSON.stringify(result, null, 2));
   else printResult(result);
 }

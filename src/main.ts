@@ -63,7 +63,8 @@ async function prepareDataDir(dataDir: string): Promise<void> {
     await access(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+    const why =
+      code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
     throw new CommuneError('unavailable', `data directory ${dataDir} is not usable: ${why}`);
   }
 }
@@ -99,7 +100,8 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
       dataDir,
       hostname: config.server.hostname,
     });
-    const adminToken = config.admin.token !== '' ? config.admin.token : randomBytes(32).toString('base64url');
+    const adminToken =
+      config.admin.token !== '' ? config.admin.token : randomBytes(32).toString('base64url');
     return { config, log, dataDir, storage, directory, tls, adminToken };
   } catch (err) {
     await storage.close();
@@ -111,7 +113,8 @@ function describeListenError(err: unknown, what: string): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return new CommuneError('unavailable', `${what} is already in use`);
   if (code === 'EACCES') return new CommuneError('unavailable', `${what}: permission denied`);
-  if (code === 'EADDRNOTAVAIL') return new CommuneError('unavailable', `${what}: address not available on this machine`);
+  if (code === 'EADDRNOTAVAIL')
+    return new CommuneError('unavailable', `${what}: address not available on this machine`);
   return err instanceof Error ? err : new Error(String(err));
 }
 
@@ -137,7 +140,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         version: VERSION,
         startedAt,
         isReady: () => ready,
-        storeOk: async () => (isHealthCheckable(core.storage.store) ? core.storage.store.healthCheck() : true),
+        storeOk: async () =>
+          isHealthCheckable(core.storage.store) ? core.storage.store.healthCheck() : true,
         endpoints: () => endpoints,
       }),
       adminApiService({
@@ -147,8 +151,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       }),
     ];
     const httpListeners: HttpListenerSpec[] = [];
-    if (config.http.enabled) httpListeners.push({ name: 'http', host: config.server.bind, port: config.http.port });
-    if (config.https.enabled) httpListeners.push({ name: 'https', host: config.server.bind, port: config.https.port });
+    if (config.http.enabled)
+      httpListeners.push({ name: 'http', host: config.server.bind, port: config.http.port });
+    if (config.https.enabled)
+      httpListeners.push({ name: 'https', host: config.server.bind, port: config.https.port });
     if (httpListeners.length > 0) {
       const http = new HttpServer({
         listeners: httpListeners,
@@ -168,9 +174,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       }
     }
 
-    for (const e of endpoints) log.info({ protocol: e.protocol, host: e.host, port: e.port, tls: e.tls }, `listening: ${e.protocol} on ${e.host}:${e.port}`);
+    for (const e of endpoints)
+      log.info(
+        { protocol: e.protocol, host: e.host, port: e.port, tls: e.tls },
+        `listening: ${e.protocol} on ${e.host}:${e.port}`,
+      );
     const pending = LISTENER_SECTIONS.filter((s) => config[s].enabled && !IMPLEMENTED.includes(s));
-    if (pending.length > 0) log.warn({ protocols: pending }, `not served by this build yet: ${pending.join(', ')}`);
+    if (pending.length > 0)
+      log.warn({ protocols: pending }, `not served by this build yet: ${pending.join(', ')}`);
 
     // Tell the CLI how to reach us
     const http = endpoints.find((e) => e.protocol === 'http');
@@ -189,7 +200,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await rename(`${path}.tmp`, path);
     }
     ready = true;
-    log.info({ version: VERSION, store: config.store.backend, dataDir: core.dataDir }, 'commune started');
+    log.info(
+      { version: VERSION, store: config.store.backend, dataDir: core.dataDir },
+      'commune started',
+    );
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

@@ -13,7 +13,10 @@ import { z } from 'zod';
 import { CommuneError } from './errors.ts';
 
 const port = z.number().int().min(0).max(65535);
-const seconds = z.number().positive().max(7 * 24 * 3600);
+const seconds = z
+  .number()
+  .positive()
+  .max(7 * 24 * 3600);
 const listener = z.strictObject({ port, enabled: z.boolean() });
 
 export const configSchema = z.strictObject({
@@ -121,7 +124,10 @@ function readJson(path: string, what: string): Json {
   try {
     return JSON.parse(text) as Json;
   } catch (err) {
-    throw new CommuneError('config', `${what} ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new CommuneError(
+      'config',
+      `${what} ${path} is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -186,21 +192,24 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       throw new CommuneError('config', `unknown setting ${path} (from ${from})`);
     }
     const like = (defaultsOf[section] as JsonObject)[key] as Json;
-    body[key] = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-      ? coerce(value, like)
-      : value;
+    body[key] =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? coerce(value, like)
+        : value;
     origin.set(path, from);
   };
 
   // 1. File
   if (sources.file !== undefined) {
     const file = stripDocs(readJson(sources.file, 'config file'));
-    if (!isObject(file)) throw new CommuneError('config', `config file ${sources.file} must hold an object`);
+    if (!isObject(file))
+      throw new CommuneError('config', `config file ${sources.file} must hold an object`);
     for (const [section, body] of Object.entries(file)) {
       if (!isObject(body)) {
         throw new CommuneError('config', `setting ${section} in ${sources.file} must be an object`);
       }
-      for (const [key, value] of Object.entries(body)) set(`${section}.${key}`, value, sources.file);
+      for (const [key, value] of Object.entries(body))
+        set(`${section}.${key}`, value, sources.file);
     }
   }
 
@@ -225,7 +234,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const issue = parsed.error.issues[0];
     const path = issue?.path.join('.') ?? '?';
     const from = origin.get(path) ?? (path.includes('.') ? 'config/default.json' : 'configuration');
-    throw new CommuneError('config', `invalid setting ${path} (from ${from}): ${issue?.message ?? 'invalid'}`);
+    throw new CommuneError(
+      'config',
+      `invalid setting ${path} (from ${from}): ${issue?.message ?? 'invalid'}`,
+    );
   }
   return parsed.data;
 }

@@ -22,7 +22,11 @@ export class CommuneError extends Error {
   /** Seconds after which a rate-limited client may retry. */
   readonly retryAfter: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { retryAfter?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { retryAfter?: number; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CommuneError';
     this.code = code;

@@ -8,10 +8,7 @@ import type { Logger as PinoLogger, DestinationStream } from 'pino';
 
 export type Logger = PinoLogger;
 
-export function createLogger(
-  level: string,
-  destination?: DestinationStream,
-): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
     base: { pid: process.pid },

@@ -9,7 +9,14 @@ export type PrincipalKind = 'individual' | 'group' | 'resource' | 'room';
 /** Protocol-neutral rights; each protocol maps them (IMAP ACL letters, DAV privileges, ...). */
 export type Right = 'read' | 'write' | 'delete' | 'share' | 'admin' | 'freebusy';
 
-export const ALL_RIGHTS: readonly Right[] = ['read', 'write', 'delete', 'share', 'admin', 'freebusy'];
+export const ALL_RIGHTS: readonly Right[] = [
+  'read',
+  'write',
+  'delete',
+  'share',
+  'admin',
+  'freebusy',
+];
 
 export interface AppPassword {
   readonly id: string;

@@ -56,7 +56,10 @@ const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Pack a subspace and tuple elements into an order-preserving key. */
-export function pack(subspace: SubspaceId | number, ...elements: readonly TupleElement[]): Uint8Array {
+export function pack(
+  subspace: SubspaceId | number,
+  ...elements: readonly TupleElement[]
+): Uint8Array {
   const parts: number[] = [subspace & 0xff];
   for (const el of elements) {
     if (typeof el === 'string') {

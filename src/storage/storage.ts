@@ -24,7 +24,8 @@ export class Storage {
     if (result.ok) {
       for (const [account, changeId] of result.changeIds) {
         const collections = new Set<string>();
-        for (const c of batch.changes ?? []) if (c.account === account) collections.add(c.collection);
+        for (const c of batch.changes ?? [])
+          if (c.account === account) collections.add(c.collection);
         this.bus.publish({ account, changeId, collections: [...collections] });
       }
     }

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG_PATH, envName, flagName, loadConfig, settingPaths } from '../../src/core/config.ts';
+import {
+  DEFAULT_CONFIG_PATH,
+  envName,
+  flagName,
+  loadConfig,
+  settingPaths,
+} from '../../src/core/config.ts';
 import { isCommuneError } from '../../src/core/errors.ts';
 
 function configError(fn: () => unknown): string {
@@ -42,7 +48,10 @@ describe('config', () => {
   });
 
   it('documents every setting in config/default.json', () => {
-    const raw = JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as Record<string, Record<string, unknown>>;
+    const raw = JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
     const undocumented = settingPaths().filter((path) => {
       const [section, key] = path.split('.') as [string, string];
       // `enabled` is documented once, in the top-level "//" note
@@ -79,7 +88,10 @@ describe('config', () => {
 
   it('applies file, then environment, then flags', () => {
     const file = join(dir, 'c.json');
-    writeFileSync(file, JSON.stringify({ imap: { port: 2000 }, http: { port: 2001 }, ldap: { port: 2002 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ imap: { port: 2000 }, http: { port: 2001 }, ldap: { port: 2002 } }),
+    );
     const c = loadConfig({
       file,
       env: { COMMUNE_HTTP_PORT: '3001', COMMUNE_LDAP_PORT: '3002' },
@@ -105,10 +117,22 @@ describe('config', () => {
   it('refuses unknown settings and broken files', () => {
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ imap: { prot: 1 } }));
-    assert.match(configError(() => loadConfig({ file })), /unknown setting imap\.prot/);
+    assert.match(
+      configError(() => loadConfig({ file })),
+      /unknown setting imap\.prot/,
+    );
     writeFileSync(file, '{ not json');
-    assert.match(configError(() => loadConfig({ file })), /not valid JSON/);
-    assert.match(configError(() => loadConfig({ file: join(dir, 'missing.json') })), /cannot read config file/);
-    assert.match(configError(() => loadConfig({ overrides: { 'nosuch.key': 'x' } })), /unknown setting nosuch\.key/);
+    assert.match(
+      configError(() => loadConfig({ file })),
+      /not valid JSON/,
+    );
+    assert.match(
+      configError(() => loadConfig({ file: join(dir, 'missing.json') })),
+      /cannot read config file/,
+    );
+    assert.match(
+      configError(() => loadConfig({ overrides: { 'nosuch.key': 'x' } })),
+      /unknown setting nosuch\.key/,
+    );
   });
 });

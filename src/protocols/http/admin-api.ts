@@ -43,15 +43,27 @@ export function adminApiService(options: {
       const auth = req.headers.authorization ?? '';
       const match = /^Bearer\s+(\S+)$/i.exec(auth);
       if (!match || !sameSecret(match[1] as string, options.token)) {
-        sendJson(res, 401, { error: 'admin token required' }, { 'www-authenticate': 'Bearer realm="Commune admin"' });
+        sendJson(
+          res,
+          401,
+          { error: 'admin token required' },
+          { 'www-authenticate': 'Bearer realm="Commune admin"' },
+        );
         return;
       }
       ctx.user = 'admin';
-      const name = decodeURIComponent(ctx.url.pathname.slice(ADMIN_PREFIX.length)).replace(/\/$/, '');
+      const name = decodeURIComponent(ctx.url.pathname.slice(ADMIN_PREFIX.length)).replace(
+        /\/$/,
+        '',
+      );
       if (name === '') {
-        if (req.method !== 'GET') throw new CommuneError('invalid-argument', 'use GET to list commands');
+        if (req.method !== 'GET')
+          throw new CommuneError('invalid-argument', 'use GET to list commands');
         sendJson(res, 200, {
-          commands: Object.entries(adminCommands).map(([n, c]) => ({ name: n, summary: c.summary })),
+          commands: Object.entries(adminCommands).map(([n, c]) => ({
+            name: n,
+            summary: c.summary,
+          })),
         });
         return;
       }

@@ -29,7 +29,7 @@ export function healthService(source: HealthSource): HttpService {
         return;
       }
       const ready = source.isReady();
-      let storeOk = false;
+      let storeOk: boolean;
       try {
         storeOk = await source.storeOk();
       } catch {
@@ -41,7 +41,9 @@ export function healthService(source: HealthSource): HttpService {
         version: source.version,
         uptime: Math.round((Date.now() - source.startedAt) / 1000),
         store: { ok: storeOk },
-        listeners: source.endpoints().map((e) => ({ protocol: e.protocol, port: e.port, tls: e.tls })),
+        listeners: source
+          .endpoints()
+          .map((e) => ({ protocol: e.protocol, port: e.port, tls: e.tls })),
       });
     },
   };

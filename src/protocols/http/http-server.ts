@@ -4,11 +4,21 @@
  * longest matching prefix wins. One access-log line per request.
  */
 
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { CommuneError, httpStatusOf, isCommuneError } from '../../core/errors.ts';
-import type { Endpoint, HttpRequestContext, HttpService, ProtocolServer } from '../../core/lifecycle.ts';
+import type {
+  Endpoint,
+  HttpRequestContext,
+  HttpService,
+  ProtocolServer,
+} from '../../core/lifecycle.ts';
 import type { Logger } from '../../core/log.ts';
 import type { TlsKeyPair } from '../shared/tcp-listener.ts';
 
@@ -29,7 +39,12 @@ export interface HttpServerOptions {
 }
 
 /** Write a JSON response. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -70,7 +85,8 @@ export class HttpServer implements ProtocolServer {
 
   #route(path: string): HttpService | undefined {
     for (const r of this.#routes) {
-      if (path === r.prefix || path.startsWith(r.prefix) || `${path}/` === r.prefix) return r.service;
+      if (path === r.prefix || path.startsWith(r.prefix) || `${path}/` === r.prefix)
+        return r.service;
     }
     return undefined;
   }
@@ -110,9 +126,12 @@ export class HttpServer implements ProtocolServer {
     } catch (err) {
       if (isCommuneError(err)) {
         const headers: Record<string, string> = {};
-        if (err.retryAfter !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfter));
-        if (err.code === 'auth-failed') headers['www-authenticate'] = 'Basic realm="Commune", charset="UTF-8"';
-        if (!res.headersSent) sendJson(res, httpStatusOf(err.code), { error: err.message }, headers);
+        if (err.retryAfter !== undefined)
+          headers['retry-after'] = String(Math.ceil(err.retryAfter));
+        if (err.code === 'auth-failed')
+          headers['www-authenticate'] = 'Basic realm="Commune", charset="UTF-8"';
+        if (!res.headersSent)
+          sendJson(res, httpStatusOf(err.code), { error: err.message }, headers);
         else res.destroy();
       } else {
         this.#options.log.error({ protocol: 'http', path: url.pathname, err }, 'request failed');
@@ -192,7 +211,10 @@ export class HttpServer implements ProtocolServer {
       this.#servers.map(async ({ server }) => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(
+          () => server.closeAllConnections(),
+          Math.max(0, deadline - Date.now()),
+        );
         await closed;
         clearTimeout(timer);
       }),

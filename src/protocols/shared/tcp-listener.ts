@@ -58,13 +58,21 @@ export class TcpListener {
     const accept = (socket: Socket): void => this.#accept(socket);
     this.#server = options.tls
       ? createTlsServer(
-          { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: 30_000 },
+          {
+            cert: options.tls.cert,
+            key: options.tls.key,
+            minVersion: 'TLSv1.2',
+            handshakeTimeout: 30_000,
+          },
           accept,
         )
       : createServer(accept);
     if (options.tls) {
       this.#server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-        options.log.debug({ protocol: options.name, remote: socket.remoteAddress, err: err.message }, 'tls handshake failed');
+        options.log.debug(
+          { protocol: options.name, remote: socket.remoteAddress, err: err.message },
+          'tls handshake failed',
+        );
       });
     }
   }
@@ -77,16 +85,22 @@ export class TcpListener {
   #accept(socket: Socket): void {
     const { log, name } = this.#options;
     const remoteAddress = socket.remoteAddress ?? 'unknown';
-    socket.on('error', (err) => log.debug({ protocol: name, remote: remoteAddress, err: err.message }, 'socket error'));
+    socket.on('error', (err) =>
+      log.debug({ protocol: name, remote: remoteAddress, err: err.message }, 'socket error'),
+    );
 
     // Limits: total and per client address
     const fromAddress = this.#perAddress.get(remoteAddress) ?? 0;
     let refusal: string | undefined;
     if (this.#stopping) refusal = 'server shutting down';
     else if (this.#sockets.size >= this.#options.maxConnections) refusal = 'too many connections';
-    else if (fromAddress >= this.#options.maxConnectionsPerAddress) refusal = 'too many connections from your address';
+    else if (fromAddress >= this.#options.maxConnectionsPerAddress)
+      refusal = 'too many connections from your address';
     if (refusal !== undefined) {
-      log.warn({ protocol: name, remote: remoteAddress, outcome: 'refused', reason: refusal }, 'connection refused');
+      log.warn(
+        { protocol: name, remote: remoteAddress, outcome: 'refused', reason: refusal },
+        'connection refused',
+      );
       try {
         this.#options.onRefuse?.(socket, refusal);
       } finally {
@@ -107,7 +121,10 @@ export class TcpListener {
 
     if (this.#options.idleTimeoutMs > 0) {
       socket.setTimeout(this.#options.idleTimeoutMs, () => {
-        log.info({ protocol: name, remote: remoteAddress, outcome: 'idle-timeout' }, 'connection idle');
+        log.info(
+          { protocol: name, remote: remoteAddress, outcome: 'idle-timeout' },
+          'connection idle',
+        );
         try {
           this.#options.onIdle?.(socket);
         } finally {
@@ -139,7 +156,9 @@ export class TcpListener {
       this.#server.once('error', onError);
       this.#server.listen({ host, port }, () => {
         this.#server.off('error', onError);
-        this.#server.on('error', (err) => this.#options.log.error({ protocol: name, err }, 'listener error'));
+        this.#server.on('error', (err) =>
+          this.#options.log.error({ protocol: name, err }, 'listener error'),
+        );
         const address = this.#server.address();
         const bound = typeof address === 'object' && address !== null ? address.port : port;
         resolve({

@@ -33,17 +33,24 @@ export async function createSelfSigned(hostname: string): Promise<{ cert: string
   const crypto = webcrypto;
   type X509Crypto = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1];
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await crypto.subtle.generateKey(alg, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
   const names = new Set([hostname, 'localhost']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
-      serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+      serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(16)))
+        .toString('hex')
+        .replace(/^[89a-f]/, '1'),
       name: `CN=${hostname}, O=Commune self-signed`,
       notBefore: new Date(now - 3600_000),
       notAfter: new Date(now + 825 * 24 * 3600_000),
       signingAlgorithm: alg,
-      keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
+      keys: keys as unknown as Parameters<
+        typeof x509.X509CertificateGenerator.createSelfSigned
+      >[0]['keys'],
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -108,7 +115,10 @@ export async function loadTls(options: {
   try {
     context = createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
   } catch (err) {
-    throw new CommuneError('config', `TLS certificate or key unusable (${certPath}): ${(err as Error).message}`);
+    throw new CommuneError(
+      'config',
+      `TLS certificate or key unusable (${certPath}): ${(err as Error).message}`,
+    );
   }
   return { cert, key, context, certPath, selfSigned };
 }

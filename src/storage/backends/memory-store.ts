@@ -93,7 +93,10 @@ export class MemoryStore implements Store {
         } else if (exists) {
           e.value = Uint8Array.from(w.value);
         } else {
-          this.#entries.splice(i, 0, { key: Uint8Array.from(w.key), value: Uint8Array.from(w.value) });
+          this.#entries.splice(i, 0, {
+            key: Uint8Array.from(w.key),
+            value: Uint8Array.from(w.value),
+          });
         }
       }
       return { ok: true, counters: plan.counters, changeIds: plan.changeIds };

@@ -3,7 +3,11 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { createSelfSigned } from '../../../src/protocols/shared/tls.ts';
-import { TcpListener, upgradeToTls, type TcpListenerOptions } from '../../../src/protocols/shared/tcp-listener.ts';
+import {
+  TcpListener,
+  upgradeToTls,
+  type TcpListenerOptions,
+} from '../../../src/protocols/shared/tcp-listener.ts';
 import { silentLogger } from '../../../src/core/log.ts';
 import { createSecureContext, type SecureContext } from 'node:tls';
 
@@ -11,7 +15,10 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 async function readUntil(socket: Socket, pattern: RegExp, timeoutMs = 3000): Promise<string> {
   let text = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timeout waiting for ${pattern}, got ${JSON.stringify(text)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timeout waiting for ${pattern}, got ${JSON.stringify(text)}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer): void => {
       text += chunk.toString('utf8');
       if (pattern.test(text)) {
@@ -100,7 +107,12 @@ describe('TcpListener', () => {
   it('serves implicit TLS', async () => {
     const { endpoint } = await start({ tls: pair });
     assert.equal(endpoint.tls, 'implicit');
-    const socket = tlsConnect({ port: endpoint.port, host: '127.0.0.1', ca: cert, servername: 'localhost' });
+    const socket = tlsConnect({
+      port: endpoint.port,
+      host: '127.0.0.1',
+      ca: cert,
+      servername: 'localhost',
+    });
     await once(socket, 'secureConnect');
     assert.equal(socket.authorized, true);
     await readUntil(socket, /\* hello/);

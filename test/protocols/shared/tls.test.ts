@@ -29,7 +29,11 @@ describe('tls', () => {
   it('generates once into the data dir and reuses it', async () => {
     const a = await loadTls({ certFile: '', keyFile: '', dataDir: dir, hostname: 'localhost' });
     assert.equal(a.selfSigned, true);
-    assert.equal(statSync(join(dir, 'tls', 'key.pem')).mode & 0o077, 0, 'key not readable by others');
+    assert.equal(
+      statSync(join(dir, 'tls', 'key.pem')).mode & 0o077,
+      0,
+      'key not readable by others',
+    );
     const b = await loadTls({ certFile: '', keyFile: '', dataDir: dir, hostname: 'localhost' });
     assert.equal(b.cert, a.cert);
   });
