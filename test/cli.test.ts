@@ -155,9 +155,9 @@ describe('commune CLI', function () {
     assert.match(out, /"path":"\/admin\/api\/user\.add"/);
 
     child.kill('SIGTERM');
-    const [code] = (await new Promise((resolve) => child.once('close', (...a) => resolve(a)))) as [
-      number,
-    ];
+    const code = await new Promise<number | null>((resolve) =>
+      child.once('close', (c) => resolve(c)),
+    );
     assert.equal(code, 0);
     assert.match(out, /stopped/);
     assert.ok(!existsSync(runtime));

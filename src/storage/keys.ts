@@ -138,12 +138,20 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
   throw new RangeError('prefix has no upper bound');
 }
 
-/** A range covering every key that starts with `prefix`. */
+/**
+ * A range covering the packed tuple `prefix` and every longer tuple that starts with its
+ * elements. The upper bound is `prefix + 0xff`, not `prefixEnd(prefix)`: after a complete
+ * element the next byte is a type tag (always < 0xff), while 0x00 0xff is the escape of a
+ * longer string/bytes element, so `pack(s, 'a')` does not cover `pack(s, 'a\0b')`.
+ */
 export function prefixRange(
   prefix: Uint8Array,
   options: { limit?: number; reverse?: boolean } = {},
 ): KeyRange {
-  return { gte: prefix, lt: prefixEnd(prefix), ...options };
+  const lt = new Uint8Array(prefix.length + 1);
+  lt.set(prefix);
+  lt[prefix.length] = 0xff;
+  return { gte: prefix, lt, ...options };
 }
 
 /** Bytewise unsigned comparison, the order every backend scans in. */

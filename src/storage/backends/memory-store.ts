@@ -78,7 +78,7 @@ export class MemoryStore implements Store {
     for (const [k, v] of slice) yield [Uint8Array.from(k), Uint8Array.from(v)] as const;
   }
 
-  commit(batch: Batch): Promise<CommitResult> {
+  async commit(batch: Batch): Promise<CommitResult> {
     this.#check();
     return this.#mutex.run(async () => {
       const reads = new Map(keysToRead(batch).map((k) => [keyHex(k), this.#get(k)]));

@@ -220,7 +220,9 @@ export class Directory {
       ],
       changes: [domainChange(domain, 'created')],
       result: record,
-      final: [[key.domain(domain), () => new CommuneError('already-exists', 'domain exists')]],
+      final: [
+        [key.domain(domain), () => new CommuneError('already-exists', `domain ${domain} exists`)],
+      ],
     }));
   }
 
@@ -281,7 +283,7 @@ export class Directory {
       throw new CommuneError('invalid-argument', `a ${kind} cannot have a password`);
     }
     if ((await this.#storage.store.get(key.address(address))) !== undefined) {
-      throw new CommuneError('already-exists', 'address is taken');
+      throw new CommuneError('already-exists', `address ${address} is taken`);
     }
     const passwordHash =
       input.password === undefined
@@ -330,7 +332,10 @@ export class Directory {
         changes,
         result: principal,
         final: [
-          [key.address(address), () => new CommuneError('already-exists', 'address is taken')],
+          [
+            key.address(address),
+            () => new CommuneError('already-exists', `address ${address} is taken`),
+          ],
         ],
       };
     });
@@ -466,7 +471,7 @@ export class Directory {
   async addAlias(id: number, alias: string): Promise<Principal> {
     const { domain, address } = parseAddress(alias);
     if ((await this.#storage.store.get(key.address(address))) !== undefined) {
-      throw new CommuneError('already-exists', 'address is taken');
+      throw new CommuneError('already-exists', `address ${address} is taken`);
     }
     return this.#transact(async () => {
       const { raw, principal } = await this.#require(id);
@@ -483,7 +488,10 @@ export class Directory {
         changes: [principalChange(id, 'updated')],
         result: next,
         final: [
-          [key.address(address), () => new CommuneError('already-exists', 'address is taken')],
+          [
+            key.address(address),
+            () => new CommuneError('already-exists', `address ${address} is taken`),
+          ],
         ],
       };
     });
