@@ -75,11 +75,29 @@ export function planCommit(
     overlay.delete(hex);
     overlay.set(hex, { key, value });
   };
+  // Change ids first: one new id per account named in the change entries, so puts can be
+  // stamped with it (the counters are never the target of the batch's own ops).
+  const changeIds = new Map<number, bigint>();
+  for (const account of changedAccounts(batch)) {
+    changeIds.set(account, decodeCounter(current(changeCounterKey(account))) + 1n);
+  }
+
   const counters: bigint[] = [];
   for (const op of batch.ops) {
     switch (op.type) {
       case 'put':
-        write(op.key, op.value);
+        if (op.stamp) {
+          const changeId = changeIds.get(op.stamp.account);
+          if (changeId === undefined) {
+            throw new RangeError(`stamp names account ${op.stamp.account} without change entries`);
+          }
+          write(
+            stampAt(op.key, op.stamp.keyOffset, changeId),
+            stampAt(op.value, op.stamp.valueOffset, changeId),
+          );
+        } else {
+          write(op.key, op.value);
+        }
         break;
       case 'del':
         write(op.key, undefined);
@@ -96,14 +114,9 @@ export function planCommit(
     }
   }
 
-  // Change log: one new change id per account, one record holding that account's entries.
-  const changeIds = new Map<number, bigint>();
-  const accounts = changedAccounts(batch);
-  for (const account of accounts) {
-    const counterKey = changeCounterKey(account);
-    const changeId = decodeCounter(read(counterKey)) + 1n;
-    write(counterKey, encodeCounter(changeId));
-    changeIds.set(account, changeId);
+  // Change log: bump each account's counter, one record holding that account's entries.
+  for (const [account, changeId] of changeIds) {
+    write(changeCounterKey(account), encodeCounter(changeId));
     const record: ChangeLogRecord = {
       e: (batch.changes ?? [])
         .filter((c) => c.account === account)
@@ -112,6 +125,17 @@ export function planCommit(
     write(changeLogKey(account, changeId), encodeJson(record));
   }
   return { ok: true, writes: [...overlay.values()], counters, changeIds };
+}
+
+/** A copy of `bytes` with `changeId` written as 8 bytes big-endian at `offset` (if given). */
+function stampAt(bytes: Uint8Array, offset: number | undefined, changeId: bigint): Uint8Array {
+  if (offset === undefined) return bytes;
+  if (!Number.isInteger(offset) || offset < 0 || offset + 8 > bytes.length) {
+    throw new RangeError(`stamp offset ${offset} outside ${bytes.length} bytes`);
+  }
+  const out = Uint8Array.from(bytes);
+  new DataView(out.buffer).setBigUint64(offset, changeId);
+  return out;
 }
 
 /** A FIFO mutex: commits of one process run one at a time, in arrival order. */

@@ -206,3 +206,20 @@ export function changeCounterKey(account: number): Uint8Array {
 export function changeLogKey(account: number, changeId: bigint): Uint8Array {
   return pack(Subspace.changeLog, account, changeId);
 }
+
+/**
+ * Offset of the 8-byte payload of the uint element at `elementIndex` in a key made by
+ * `pack(subspace, ...elements)`: where a PutOp stamp writes the change id into the key.
+ */
+export function stampOffset(
+  subspace: SubspaceId | number,
+  elements: readonly TupleElement[],
+  elementIndex: number,
+): number {
+  const el = elements[elementIndex];
+  if (typeof el !== 'number' && typeof el !== 'bigint') {
+    throw new RangeError(`element ${elementIndex} is not a uint placeholder`);
+  }
+  // Length of the key up to the element, plus its tag byte.
+  return pack(subspace, ...elements.slice(0, elementIndex)).length + 1;
+}

@@ -21,6 +21,17 @@ export interface PutOp {
   readonly type: 'put';
   readonly key: Uint8Array;
   readonly value: Uint8Array;
+  /**
+   * Stamp the change id this commit gives `account` (which must appear in the batch's change
+   * entries) into the key and/or value, as 8 bytes big-endian overwriting the placeholder at
+   * the given offsets (the FoundationDB versionstamp idea). This is how a record carries its own
+   * MODSEQ / sync token without a read-then-write race. See keys.ts `stampOffset`.
+   */
+  readonly stamp?: {
+    readonly account: number;
+    readonly keyOffset?: number;
+    readonly valueOffset?: number;
+  };
 }
 
 /** Remove `key` (no error when absent). */

@@ -12,6 +12,7 @@ import {
   decodeCounter,
   encodeCounter,
   pack,
+  stampOffset,
 } from '../../src/storage/keys.ts';
 import { currentChangeId, readChanges } from '../../src/storage/change-log.ts';
 
@@ -453,6 +454,86 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
           assert.deepEqual(await store.get(b(1)), text(`racer ${round}.${winners[0]}`));
           assert.equal(await currentChangeId(store, 9), BigInt(round + 1));
         }
+      });
+    });
+
+    describe('stamp', () => {
+      it('writes the commit change id into keys and values, 8 bytes big-endian', async () => {
+        const account = 77;
+        const elements = [account, 'mod', 0n, 'x'] as const;
+        const keyOffset = stampOffset(Subspace.mail, elements, 2);
+        const placeholder = new Uint8Array(12); // 8-byte stamp + 4 bytes of payload
+        placeholder.set(text('tail'), 8);
+        const first = ok(
+          await store.commit({
+            ops: [
+              {
+                type: 'put',
+                key: pack(Subspace.mail, ...elements),
+                value: placeholder,
+                stamp: { account, keyOffset, valueOffset: 0 },
+              },
+            ],
+            changes: [{ account, collection: 'c', id: '1', kind: 'created' }],
+          }),
+        );
+        const changeId = first.changeIds.get(account);
+        assert.equal(changeId, 1n);
+        const stampedKey = pack(Subspace.mail, account, 'mod', changeId as bigint, 'x');
+        const value = await store.get(stampedKey);
+        assert.ok(value, 'stamped key present');
+        assert.equal(new DataView(value.buffer, value.byteOffset).getBigUint64(0), 1n);
+        assert.deepEqual(value.subarray(8), text('tail'));
+        assert.equal(await store.get(pack(Subspace.mail, ...elements)), undefined);
+
+        const second = ok(
+          await store.commit({
+            ops: [
+              {
+                type: 'put',
+                key: b(5),
+                value: new Uint8Array(8),
+                stamp: { account, valueOffset: 0 },
+              },
+            ],
+            changes: [{ account, collection: 'c', id: '2', kind: 'updated' }],
+          }),
+        );
+        assert.equal(second.changeIds.get(account), 2n);
+        assert.deepEqual(await store.get(b(5)), encodeCounter(2n));
+      });
+
+      it('refuses a stamp for an account without change entries, applying nothing', async () => {
+        await assert.rejects(
+          (async () =>
+            store.commit({
+              ops: [
+                { type: 'put', key: b(1), value: b(1) },
+                {
+                  type: 'put',
+                  key: b(2),
+                  value: new Uint8Array(8),
+                  stamp: { account: 5, valueOffset: 0 },
+                },
+              ],
+            }))(),
+        );
+        assert.equal(await store.get(b(1)), undefined);
+        await assert.rejects(
+          (async () =>
+            store.commit({
+              ops: [
+                {
+                  type: 'put',
+                  key: b(3),
+                  value: new Uint8Array(4),
+                  stamp: { account: 5, valueOffset: 0 },
+                },
+              ],
+              changes: [{ account: 5, collection: 'c', id: '1', kind: 'created' }],
+            }))(),
+        );
+        assert.equal(await currentChangeId(store, 5), 0n);
       });
     });
 
