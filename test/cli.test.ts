@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuntimeInfo } from '../src/main.ts';
+import { LISTENER_SECTIONS, envName } from '../src/core/config.ts';
 
 const BIN = fileURLToPath(new URL('../bin/commune.ts', import.meta.url));
 
@@ -17,20 +18,7 @@ interface Result {
 
 function baseEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, COMMUNE_DATA_DIR: dataDir, ...extra };
-  for (const s of [
-    'SMTP',
-    'SUBMISSION',
-    'SUBMISSIONS',
-    'IMAP',
-    'IMAPS',
-    'HTTP',
-    'HTTPS',
-    'LDAP',
-    'LDAPS',
-    'SIP',
-  ]) {
-    env[`COMMUNE_${s}_PORT`] ??= '0';
-  }
+  for (const s of LISTENER_SECTIONS) env[envName(`${s}.port`)] ??= '0';
   return env;
 }
 

@@ -4,27 +4,14 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../src/core/config.ts';
+import { LISTENER_SECTIONS, envName, loadConfig, type Config } from '../src/core/config.ts';
 import { isCommuneError } from '../src/core/errors.ts';
 import { silentLogger } from '../src/core/log.ts';
 import { runtimeFilePath, startServer, type RunningServer, type RuntimeInfo } from '../src/main.ts';
 
 function testConfig(dataDir: string, overrides: Record<string, string> = {}): Config {
   const env: Record<string, string> = { COMMUNE_DATA_DIR: dataDir, COMMUNE_LOG_LEVEL: 'silent' };
-  for (const s of [
-    'smtp',
-    'submission',
-    'submissions',
-    'imap',
-    'imaps',
-    'http',
-    'https',
-    'ldap',
-    'ldaps',
-    'sip',
-  ]) {
-    env[`COMMUNE_${s.toUpperCase()}_PORT`] = '0';
-  }
+  for (const s of LISTENER_SECTIONS) env[envName(`${s}.port`)] = '0';
   return loadConfig({ env, overrides });
 }
 

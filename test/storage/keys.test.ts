@@ -13,18 +13,7 @@ import {
 } from '../../src/storage/keys.ts';
 import type { TupleElement } from '../../src/storage/keys.ts';
 import type { KeyRange } from '../../src/storage/store.ts';
-
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng.ts';
 
 type Kind = 'bytes' | 'string' | 'uint';
 const KIND_ORDER: Record<Kind, number> = { bytes: 0, string: 1, uint: 2 };

@@ -21,21 +21,10 @@ import { CommandReader } from '../../../src/protocols/imap/parser/command-reader
 import type { RawLiteral, ReaderEvent } from '../../../src/protocols/imap/parser/command-reader.ts';
 import { parseCommand } from '../../../src/protocols/imap/parser/parse-command.ts';
 import type { ParseResult } from '../../../src/protocols/imap/parser/parse-command.ts';
+import { prng } from '../../support/prng.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** mulberry32: small deterministic PRNG so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   readonly random: () => number;

@@ -24,18 +24,7 @@ import {
   encodeMessage,
   encodeNoticeOfDisconnection,
 } from '../../../../src/protocols/ldap/messages.ts';
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../support/prng.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const BASE = 'dc=example,dc=test';
