@@ -13,6 +13,7 @@ import type { Endpoint, HttpService, ProtocolServer } from './core/lifecycle.ts'
 import type { Logger } from './core/log.ts';
 import { VERSION } from './core/version.ts';
 import { adminApiService } from './protocols/http/admin-api.ts';
+import { createLdapServer } from './protocols/ldap/ldap-server.ts';
 import { healthService } from './protocols/http/health-service.ts';
 import { HttpServer, type HttpListenerSpec } from './protocols/http/http-server.ts';
 import { loadTls, type TlsMaterial } from './protocols/shared/tls.ts';
@@ -55,7 +56,7 @@ export interface RuntimeInfo {
 }
 
 /** Protocols whose servers exist in this build; the other listener sections are reserved. */
-const IMPLEMENTED: readonly ListenerSection[] = ['http', 'https'];
+const IMPLEMENTED: readonly ListenerSection[] = ['http', 'https', 'ldap', 'ldaps'];
 
 async function prepareDataDir(dataDir: string): Promise<void> {
   try {
@@ -171,6 +172,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       } catch (err) {
         const which = httpListeners.map((l) => `${l.name} port ${l.port}`).join(' / ');
         throw describeListenError(err, `${which} on ${config.server.bind}`);
+      }
+    }
+
+    if (config.ldap.enabled || config.ldaps.enabled) {
+      const ldap = createLdapServer(core);
+      servers.push(ldap);
+      try {
+        endpoints.push(...(await ldap.start()));
+      } catch (err) {
+        throw describeListenError(
+          err,
+          `ldap port ${config.ldap.port} / ldaps port ${config.ldaps.port} on ${config.server.bind}`,
+        );
       }
     }
 

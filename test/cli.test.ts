@@ -132,7 +132,7 @@ describe('commune CLI', function () {
       .split('\n')
       .filter((l) => l.includes('"listening: '))
       .map((l) => JSON.parse(l) as { protocol: string; port: number });
-    assert.deepEqual(listening.map((l) => l.protocol).sort(), ['http', 'https']);
+    assert.deepEqual(listening.map((l) => l.protocol).sort(), ['http', 'https', 'ldap', 'ldaps']);
 
     const health = await fetch(info.adminUrl.replace('/admin/api/', '/health'));
     assert.equal(health.status, 200);

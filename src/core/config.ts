@@ -63,7 +63,7 @@ export const configSchema = z.strictObject({
   submissions: listener,
   imap: z.strictObject({ port, enabled: z.boolean(), idleTimeout: seconds }),
   imaps: listener,
-  ldap: listener,
+  ldap: z.strictObject({ port, enabled: z.boolean(), allowAnonymous: z.boolean() }),
   ldaps: listener,
   sip: listener,
 });
