@@ -35,6 +35,9 @@ Usage:
                                           add a user (domain created if needed; without a
                                           password one is generated and printed)
   commune user list [--domain NAME]
+  commune user set ADDRESS [--name N] [--phone P] [--mobile M] [--title T] [--org O]
+                           [--dept D] [--quota BYTES] [--disable | --enable] [--admin]
+                                          change a user (an empty value clears a field)
   commune user passwd ADDRESS [--password PW | --password-stdin]
   commune user remove ADDRESS
   commune alias add ADDRESS ALIAS         ALIAS also reaches ADDRESS
@@ -71,6 +74,13 @@ function parseCommandLine(argv: string[]): {
     admin: { type: 'boolean' },
     domain: { type: 'string' },
     remove: { type: 'boolean' },
+    phone: { type: 'string' },
+    mobile: { type: 'string' },
+    title: { type: 'string' },
+    org: { type: 'string' },
+    dept: { type: 'string' },
+    disable: { type: 'boolean' },
+    enable: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
@@ -129,6 +139,14 @@ function need(positionals: string[], index: number, what: string): string {
   return v;
 }
 
+function parseQuota(text: string): number {
+  const quota = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(quota) || quota < 0) {
+    throw new CommuneError('invalid-argument', '--quota must be a number of bytes');
+  }
+  return quota;
+}
+
 /** Map the command line to an admin command name and its arguments. */
 async function adminRequest(
   positionals: string[],
@@ -151,14 +169,32 @@ async function adminRequest(
       const pw = await password();
       if (pw !== undefined) args.password = pw;
       if (typeof flags.name === 'string') args.name = flags.name;
-      if (typeof flags.quota === 'string') {
-        const quota = Number(flags.quota);
-        if (!Number.isSafeInteger(quota) || quota < 0)
-          throw new CommuneError('invalid-argument', '--quota must be a number of bytes');
-        args.quota = quota;
-      }
+      if (typeof flags.quota === 'string') args.quota = parseQuota(flags.quota);
       if (flags.admin === true) args.admin = true;
       return { name: 'user.add', args };
+    }
+    case 'user set': {
+      const args: Record<string, unknown> = { address: need(positionals, 2, 'address') };
+      const text: [flag: string, arg: string][] = [
+        ['name', 'name'],
+        ['phone', 'phone'],
+        ['mobile', 'mobile'],
+        ['title', 'title'],
+        ['org', 'organization'],
+        ['dept', 'department'],
+      ];
+      for (const [flag, arg] of text) if (typeof flags[flag] === 'string') args[arg] = flags[flag];
+      if (typeof flags.quota === 'string') args.quota = parseQuota(flags.quota);
+      if (flags.disable === true) args.disabled = true;
+      if (flags.enable === true) args.disabled = false;
+      if (flags.admin === true) args.admin = true;
+      if (Object.keys(args).length === 1) {
+        throw new CommuneError(
+          'invalid-argument',
+          'user set: nothing to change (see commune --help)',
+        );
+      }
+      return { name: 'user.set', args };
     }
     case 'user list':
       return {

@@ -101,6 +101,22 @@ describe('commune CLI', function () {
     assert.deepEqual(users.find((u) => u.address === 'alice@example.test')?.aliases, [
       'sales@example.test',
     ]);
+    r = await run(
+      ['user', 'set', 'alice', '--title', 'Engineer', '--phone', '+33 1 23', '--quota', '1000'],
+      env,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    r = await run(['user', 'set', 'alice'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /nothing to change/);
+    r = await run(['user', 'list', '--json'], env);
+    const alice = (
+      JSON.parse(r.stdout) as {
+        users: { address: string; quota: number; profile: Record<string, string> }[];
+      }
+    ).users.find((u) => u.address === 'alice@example.test');
+    assert.deepEqual(alice?.profile, { title: 'Engineer', phone: '+33 1 23' });
+    assert.equal(alice?.quota, 1000);
     r = await run(['domain', 'list'], env);
     assert.match(r.stdout, /example\.org/);
     r = await run(['user', 'add', 'alice@example.test', '--password', 'x'], env);

@@ -26,6 +26,17 @@ export interface AppPassword {
   readonly createdAt: string;
 }
 
+/** Directory attributes of a person or resource, served by LDAP and address books. */
+export interface PrincipalProfile {
+  readonly phone?: string;
+  readonly mobile?: string;
+  readonly title?: string;
+  readonly organization?: string;
+  readonly department?: string;
+}
+
+export const PROFILE_FIELDS = ['phone', 'mobile', 'title', 'organization', 'department'] as const;
+
 export interface Principal {
   /** Numeric account id (the change-log account). */
   readonly id: number;
@@ -47,6 +58,8 @@ export interface Principal {
   /** Login disabled. */
   readonly disabled: boolean;
   readonly createdAt: string;
+  /** Optional directory attributes (records written before profiles existed lack it). */
+  readonly profile?: PrincipalProfile;
 }
 
 /** How a request authenticated. */

@@ -22,7 +22,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../core/log.ts';
-import type { Principal } from '../../core/principal.ts';
+import type { Principal, PrincipalProfile } from '../../core/principal.ts';
 import {
   ldapBaseDn,
   ldapContainerDn,
@@ -78,6 +78,21 @@ const ATTRIBUTE_TYPES: readonly AttributeTypeSpec[] = [
   { oid: '2.5.4.42', names: ['givenName', 'gn'], sup: 'name' },
   { oid: '2.5.4.10', names: ['o', 'organizationName'], sup: 'name' },
   { oid: '2.5.4.11', names: ['ou', 'organizationalUnitName'], sup: 'name' },
+  { oid: '2.5.4.12', names: ['title'], sup: 'name' },
+  {
+    oid: '2.5.4.20',
+    names: ['telephoneNumber'],
+    equality: 'telephoneNumberMatch',
+    substr: 'telephoneNumberSubstringsMatch',
+    syntax: `${S}50{32}`,
+  },
+  {
+    oid: '0.9.2342.19200300.100.1.41',
+    names: ['mobile', 'mobileTelephoneNumber'],
+    equality: 'telephoneNumberMatch',
+    substr: 'telephoneNumberSubstringsMatch',
+    syntax: `${S}50{32}`,
+  },
   {
     oid: '2.16.840.1.113730.3.1.241',
     names: ['displayName'],
@@ -249,9 +264,9 @@ const ATTRIBUTE_TYPES: readonly AttributeTypeSpec[] = [
 const OBJECT_CLASSES: readonly string[] = [
   "( 2.5.6.0 NAME 'top' ABSTRACT MUST objectClass )",
   "( 1.3.6.1.4.1.1466.101.120.111 NAME 'extensibleObject' SUP top AUXILIARY )",
-  "( 2.5.6.6 NAME 'person' SUP top STRUCTURAL MUST ( sn $ cn ) MAY description )",
-  "( 2.5.6.7 NAME 'organizationalPerson' SUP person STRUCTURAL MAY ou )",
-  "( 2.16.840.1.113730.3.2.2 NAME 'inetOrgPerson' SUP organizationalPerson STRUCTURAL MAY ( displayName $ givenName $ mail $ o $ uid ) )",
+  "( 2.5.6.6 NAME 'person' SUP top STRUCTURAL MUST ( sn $ cn ) MAY ( description $ telephoneNumber ) )",
+  "( 2.5.6.7 NAME 'organizationalPerson' SUP person STRUCTURAL MAY ( ou $ title ) )",
+  "( 2.16.840.1.113730.3.2.2 NAME 'inetOrgPerson' SUP organizationalPerson STRUCTURAL MAY ( displayName $ givenName $ mail $ mobile $ o $ uid ) )",
   "( 2.5.6.5 NAME 'organizationalUnit' SUP top STRUCTURAL MUST ou MAY description )",
   "( 0.9.2342.19200300.100.4.13 NAME 'domain' SUP top STRUCTURAL MUST dc MAY ( description $ o ) )",
   "( 2.5.6.9 NAME 'groupOfNames' SUP top STRUCTURAL MUST cn MAY ( member $ description $ o $ ou ) )",
@@ -272,6 +287,8 @@ const MATCHING_RULES: readonly (readonly [string, string, string])[] = [
   ['2.5.13.27', 'generalizedTimeMatch', `${S}24`],
   ['2.5.13.28', 'generalizedTimeOrderingMatch', `${S}24`],
   ['2.5.13.30', 'objectIdentifierFirstComponentMatch', `${S}38`],
+  ['2.5.13.20', 'telephoneNumberMatch', `${S}50`],
+  ['2.5.13.21', 'telephoneNumberSubstringsMatch', `${S}58`],
   ['1.3.6.1.4.1.1466.109.114.1', 'caseExactIA5Match', `${S}26`],
   ['1.3.6.1.4.1.1466.109.114.2', 'caseIgnoreIA5Match', `${S}26`],
   ['1.3.6.1.4.1.1466.109.114.3', 'caseIgnoreIA5SubstringsMatch', `${S}58`],
@@ -290,6 +307,7 @@ const SYNTAXES: readonly (readonly [string, string])[] = [
   [`${S}30`, 'Matching Rule Description'],
   [`${S}37`, 'Object Class Description'],
   [`${S}38`, 'OID'],
+  [`${S}50`, 'Telephone Number'],
   [`${S}54`, 'LDAP Syntax Description'],
   [`${S}58`, 'Substring Assertion'],
   ['1.3.6.1.1.16.1', 'UUID'],
@@ -301,6 +319,8 @@ const RULE_OF: Readonly<Record<string, EqualityRule>> = {
   objectIdentifierFirstComponentMatch: 'caseIgnore',
   caseIgnoreMatch: 'caseIgnore',
   caseIgnoreIA5Match: 'caseIgnore',
+  // close enough for phone numbers as people type them; RFC 4517 also ignores spaces and '-'
+  telephoneNumberMatch: 'caseIgnore',
   caseExactIA5Match: 'caseExact',
   distinguishedNameMatch: 'distinguishedName',
   UUIDMatch: 'caseIgnore',
@@ -484,6 +504,15 @@ export function stableUuid(name: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
+/** Profile fields and the attributes that serve them. */
+const PROFILE_ATTRIBUTES: readonly [keyof PrincipalProfile, string][] = [
+  ['phone', 'telephoneNumber'],
+  ['mobile', 'mobile'],
+  ['title', 'title'],
+  ['organization', 'o'],
+  ['department', 'ou'],
+];
+
 /** givenName and sn from a display name: the last word is the surname. */
 export function splitPersonName(
   displayName: string,
@@ -614,6 +643,11 @@ export class TreeSnapshot {
         user.push(['cn', display.toLowerCase() === local ? [local] : [local, display]]);
       }
       user.push(['displayName', [display]], ['mail', p.addresses]);
+      const profile = p.profile ?? {};
+      for (const [field, attr] of PROFILE_ATTRIBUTES) {
+        const value = profile[field];
+        if (value !== undefined && value !== '') user.push([attr, [value]]);
+      }
       if (p.kind === 'group') {
         const members = (data.members.get(p.id) ?? []).flatMap((id) => {
           const m = dnOf.get(id);

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CommuneError } from '../../core/errors.ts';
-import type { Principal } from '../../core/principal.ts';
+import type { Principal, PrincipalProfile } from '../../core/principal.ts';
 import type { Directory } from './directory.ts';
 
 /** The public view of a principal: never a password hash. */
@@ -21,6 +21,7 @@ export interface PrincipalView {
   readonly admin: boolean;
   readonly disabled: boolean;
   readonly appPasswords: number;
+  readonly profile: PrincipalProfile;
 }
 
 export function principalView(p: Principal): PrincipalView {
@@ -34,6 +35,7 @@ export function principalView(p: Principal): PrincipalView {
     admin: p.admin,
     disabled: p.disabled,
     appPasswords: p.appPasswords.length,
+    profile: p.profile ?? {},
   };
 }
 
@@ -132,6 +134,37 @@ export const adminCommands = {
         user: p.address,
         ...(args.password === undefined ? { generatedPassword: password } : {}),
       };
+    },
+  }),
+  'user.set': command({
+    summary: "change a user's name, profile (phone, title, ...), quota or state",
+    args: z.strictObject({
+      address,
+      name: z.string().max(256).optional(),
+      phone: z.string().max(256).optional(),
+      mobile: z.string().max(256).optional(),
+      title: z.string().max(256).optional(),
+      organization: z.string().max(256).optional(),
+      department: z.string().max(256).optional(),
+      quota: z.number().int().min(0).optional(),
+      disabled: z.boolean().optional(),
+      admin: z.boolean().optional(),
+    }),
+    async run(directory, args) {
+      let p = await principalOrFail(directory, args.address);
+      if (args.name !== undefined) p = await directory.setDisplayName(p.id, args.name);
+      const profile: PrincipalProfile = {
+        ...(args.phone !== undefined ? { phone: args.phone } : {}),
+        ...(args.mobile !== undefined ? { mobile: args.mobile } : {}),
+        ...(args.title !== undefined ? { title: args.title } : {}),
+        ...(args.organization !== undefined ? { organization: args.organization } : {}),
+        ...(args.department !== undefined ? { department: args.department } : {}),
+      };
+      if (Object.keys(profile).length > 0) p = await directory.setProfile(p.id, profile);
+      if (args.quota !== undefined) p = await directory.setQuota(p.id, args.quota);
+      if (args.disabled !== undefined) p = await directory.setDisabled(p.id, args.disabled);
+      if (args.admin !== undefined) p = await directory.setAdmin(p.id, args.admin);
+      return { user: principalView(p) };
     },
   }),
   'user.remove': command({

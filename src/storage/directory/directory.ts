@@ -27,7 +27,9 @@ import type {
   AuthMethod,
   Principal,
   PrincipalKind,
+  PrincipalProfile,
 } from '../../core/principal.ts';
+import { PROFILE_FIELDS } from '../../core/principal.ts';
 import { CommuneError } from '../../core/errors.ts';
 import type { ChangeEntry, ChangeKind, Op } from '../store.ts';
 import type { Storage } from '../storage.ts';
@@ -452,6 +454,31 @@ export class Directory {
     return this.#modify(id, (p) => ({ ...p, displayName: name }));
   }
 
+  /**
+   * Set or clear (empty string) profile attributes; fields not named are kept. Values are
+   * single lines of at most 256 characters.
+   */
+  async setProfile(id: number, changes: PrincipalProfile): Promise<Principal> {
+    const updates: Partial<Record<(typeof PROFILE_FIELDS)[number], string>> = {};
+    for (const field of PROFILE_FIELDS) {
+      const value = changes[field];
+      if (value === undefined) continue;
+      const trimmed = value.trim();
+      if (trimmed.length > MAX_PROFILE_VALUE || /[\p{Cc}]/u.test(trimmed)) {
+        throw new CommuneError('invalid-argument', `invalid ${field}`);
+      }
+      updates[field] = trimmed;
+    }
+    return this.#modify(id, (p) => {
+      const profile: Record<string, string> = { ...(p.profile ?? {}) };
+      for (const [field, value] of Object.entries(updates)) {
+        if (value === '') delete profile[field];
+        else profile[field] = value;
+      }
+      return { ...p, profile };
+    });
+  }
+
   async setQuota(id: number, quota: number): Promise<Principal> {
     const bytes = checkQuota(quota);
     return this.#modify(id, (p) => ({ ...p, quota: bytes }));
@@ -829,6 +856,8 @@ function checkPassword(password: string): string {
   }
   return password;
 }
+
+const MAX_PROFILE_VALUE = 256;
 
 function checkDisplayName(name: string): string {
   const trimmed = name.trim();

@@ -325,6 +325,37 @@ describe('LDAP server', function () {
       assert.equal(zed?.givenName, undefined);
     });
 
+    it('serves profile attributes when set: phone, mobile, title, o, ou', async () => {
+      const c = await alice();
+      const p = await fx.core.directory.createPrincipal({
+        address: 'prof@example.test',
+        displayName: 'Pro File',
+      });
+      await fx.core.directory.setProfile(p.id, {
+        phone: '+33 1 23 45 67 89',
+        mobile: '+33 6 00 00 00 00',
+        title: 'Engineer',
+        organization: 'Commune',
+        department: 'Platform',
+      });
+      try {
+        const e = (await c.search(`uid=prof,${PEOPLE}`, { scope: 'base' })).searchEntries[0];
+        assert.equal(e?.telephoneNumber, '+33 1 23 45 67 89');
+        assert.equal(e?.mobile, '+33 6 00 00 00 00');
+        assert.equal(e?.title, 'Engineer');
+        assert.equal(e?.o, 'Commune');
+        assert.equal(e?.ou, 'Platform');
+        const byTitle = await c.search(BASE, { filter: '(&(title=engineer)(ou=plat*))' });
+        assert.deepEqual(dnsOf(byTitle.searchEntries), [`uid=prof,${PEOPLE}`]);
+        await fx.core.directory.setProfile(p.id, { title: '' });
+        const cleared = (await c.search(`uid=prof,${PEOPLE}`, { scope: 'base' })).searchEntries[0];
+        assert.equal(cleared?.title, undefined);
+        assert.equal(cleared?.o, 'Commune');
+      } finally {
+        await fx.core.directory.removePrincipal(p.id);
+      }
+    });
+
     it('builds groups with member DNs and mail, and resources', async () => {
       const c = await alice();
       const staff = (await c.search('cn=staff,ou=groups,dc=example,dc=test', { scope: 'base' }))
@@ -903,9 +934,15 @@ describe('LDAP server', function () {
         seen.push(`${m.messageId}:${m.protocolOp.type}`);
         if (m.messageId === 4) break;
       }
+      // Abandon is best effort (RFC 4511 §4.11): an entry already on its way may still arrive,
+      // but the search stops there and never sends its Done.
+      for (;;) {
+        const late = await r.next(300).catch(() => undefined);
+        if (late === undefined) break;
+        seen.push(`${late.messageId}:${late.protocolOp.type}`);
+      }
       assert.ok(!seen.includes('2:searchResDone'), seen.join(' '));
       assert.ok(seen.filter((s) => s === '2:searchResEntry').length <= 1, seen.join(' '));
-      await assert.rejects(r.next(300), /timed out/);
     });
 
     it('unbind ends the session', async () => {

@@ -368,6 +368,7 @@ async function sendAll(
 ): Promise<number | undefined> {
   let sent = 0;
   for (const entry of entries) {
+    if (ctx.abandoned()) return undefined;
     await ctx.send(entryResponse(entry, selection, typesOnly));
     if (ctx.abandoned()) return undefined;
     sent++;
