@@ -13,6 +13,8 @@ import type { Endpoint, HttpService, ProtocolServer } from './core/lifecycle.ts'
 import type { Logger } from './core/log.ts';
 import { VERSION } from './core/version.ts';
 import { adminApiService } from './protocols/http/admin-api.ts';
+import { createDavService } from './protocols/dav/dav-service.ts';
+import { createWellKnownService } from './protocols/dav/well-known-service.ts';
 import { createLdapServer } from './protocols/ldap/ldap-server.ts';
 import { healthService } from './protocols/http/health-service.ts';
 import { HttpServer, type HttpListenerSpec } from './protocols/http/http-server.ts';
@@ -150,6 +152,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         token: core.adminToken,
         allowRemote: config.admin.allowRemote,
       }),
+      createDavService(core),
+      createWellKnownService(),
     ];
     const httpListeners: HttpListenerSpec[] = [];
     if (config.http.enabled)

@@ -145,6 +145,32 @@ describe('server (startServer)', function () {
     ]);
   });
 
+  it('mounts DAV and the well-known redirects on the HTTP listener', async () => {
+    server = await startServer(testConfig(dir), silentLogger());
+    await server.core.directory.createPrincipal({ address: 'carol@example.test', password: 'pw' });
+    const base = `http://127.0.0.1:${port(server, 'http')}`;
+    const wellKnown = await fetch(`${base}/.well-known/caldav`, { redirect: 'manual' });
+    assert.equal(wellKnown.status, 301);
+    const anonymous = await fetch(`${base}/dav/files/carol@example.test/`, {
+      method: 'PROPFIND',
+      headers: { depth: '0' },
+    });
+    assert.equal(anonymous.status, 401);
+    const auth = `Basic ${Buffer.from('carol@example.test:pw').toString('base64')}`;
+    const put = await fetch(`${base}/dav/files/carol@example.test/hello.txt`, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    assert.equal(put.status, 201);
+    const list = await fetch(`${base}/dav/files/carol@example.test/`, {
+      method: 'PROPFIND',
+      headers: { authorization: auth, depth: '1' },
+    });
+    assert.equal(list.status, 207);
+    assert.match(await list.text(), /hello\.txt/);
+  });
+
   it('says in one line when a port is already in use', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));

@@ -56,6 +56,7 @@ export const configSchema = z.strictObject({
     idleTimeout: seconds,
   }),
   admin: z.strictObject({ token: z.string(), allowRemote: z.boolean() }),
+  dav: z.strictObject({ allowDepthInfinity: z.boolean() }),
   http: listener,
   https: listener,
   smtp: listener,
