@@ -40,6 +40,10 @@ Usage:
                                           change a user (an empty value clears a field)
   commune user passwd ADDRESS [--password PW | --password-stdin]
   commune user remove ADDRESS
+  commune token add ADDRESS [--label L] [--days N]
+                                          issue a bearer token for HTTP APIs (printed once)
+  commune token list ADDRESS
+  commune token remove ADDRESS ID
   commune alias add ADDRESS ALIAS         ALIAS also reaches ADDRESS
   commune alias remove ALIAS
   commune group add ADDRESS [--name NAME] a group, also a distribution list
@@ -75,6 +79,8 @@ function parseCommandLine(argv: string[]): {
     domain: { type: 'string' },
     remove: { type: 'boolean' },
     phone: { type: 'string' },
+    label: { type: 'string' },
+    days: { type: 'string' },
     mobile: { type: 'string' },
     title: { type: 'string' },
     org: { type: 'string' },
@@ -209,6 +215,25 @@ async function adminRequest(
     }
     case 'user remove':
       return { name: 'user.remove', args: { address: need(positionals, 2, 'address') } };
+    case 'token add': {
+      const args: Record<string, unknown> = { address: need(positionals, 2, 'address') };
+      if (typeof flags.label === 'string') args.label = flags.label;
+      if (typeof flags.days === 'string') {
+        const days = Number(flags.days);
+        if (!Number.isSafeInteger(days) || days < 1) {
+          throw new CommuneError('invalid-argument', '--days must be a whole number of days');
+        }
+        args.days = days;
+      }
+      return { name: 'token.add', args };
+    }
+    case 'token list':
+      return { name: 'token.list', args: { address: need(positionals, 2, 'address') } };
+    case 'token remove':
+      return {
+        name: 'token.remove',
+        args: { address: need(positionals, 2, 'address'), id: need(positionals, 3, 'token id') },
+      };
     case 'alias add':
       return {
         name: 'alias.add',
@@ -318,6 +343,17 @@ function printResult(result: unknown): void {
     lines.push(`${r.member} ${r.removed ? 'removed from' : 'added to'} ${String(r.group)}`);
   if (typeof r.removed === 'string') lines.push(`removed ${r.removed}`);
   if (typeof r.generatedPassword === 'string') lines.push(`password: ${r.generatedPassword}`);
+  if (r.token && typeof r.token === 'object') {
+    const t = r.token as Record<string, unknown>;
+    lines.push(`token ${String(t.id)} (${String(t.label)}): ${String(t.token)}`);
+  }
+  if (Array.isArray(r.tokens)) {
+    for (const t of r.tokens as Record<string, unknown>[]) {
+      lines.push(
+        `${String(t.id)}\t${String(t.label)}\t${String(t.createdAt)}\t${String(t.expiresAt ?? '')}`,
+      );
+    }
+  }
   console.log(lines.length ? lines.join('\n') : JSON.stringify(result, null, 2));
 }
 

@@ -37,6 +37,20 @@ export interface PrincipalProfile {
 
 export const PROFILE_FIELDS = ['phone', 'mobile', 'title', 'organization', 'department'] as const;
 
+/**
+ * A bearer token (RFC 6750) for HTTP APIs, issued through the admin API. Tokens are 256-bit
+ * random secrets, so a SHA-256 digest (not a slow hash) identifies them safely.
+ */
+export interface ApiToken {
+  readonly id: string;
+  readonly label: string;
+  /** SHA-256 of the token, lower-case hex. */
+  readonly hash: string;
+  readonly createdAt: string;
+  /** ISO time after which the token is refused; absent = no expiry. */
+  readonly expiresAt?: string;
+}
+
 export interface Principal {
   /** Numeric account id (the change-log account). */
   readonly id: number;
@@ -60,6 +74,8 @@ export interface Principal {
   readonly createdAt: string;
   /** Optional directory attributes (records written before profiles existed lack it). */
   readonly profile?: PrincipalProfile;
+  /** Bearer tokens for HTTP APIs (absent = none). */
+  readonly tokens?: readonly ApiToken[];
 }
 
 /** How a request authenticated. */

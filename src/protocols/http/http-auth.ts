@@ -4,8 +4,9 @@
  * Passwords travel only over TLS, from loopback clients, or when auth.allowPlaintext says so;
  * otherwise the request is refused before the credentials are looked at.
  *
- * Bearer tokens (RFC 6750) are reserved for a later OAuth issue: the admin token is not a
- * user credential and is refused here. Clients without OAuth use app passwords as Basic.
+ * Bearer tokens (RFC 6750) issued through the admin API (`commune token add`) authenticate as
+ * their user (method 'token'), under the same transport rule as passwords. The admin token
+ * itself is not a user credential and is refused here.
  *
  * Successful password verifications are cached for a short time (keyed by a SHA-256 of a
  * per-process secret, the login and the password) so DAV clients, which send credentials with every
@@ -76,14 +77,15 @@ export class HttpAuthenticator {
       throw new CommuneError('auth-failed', 'authentication required');
     }
     const m = /^([A-Za-z]+) +(\S+)\s*$/.exec(header);
-    if (!m || (m[1] as string).toLowerCase() !== 'basic') {
-      throw new CommuneError(
-        'auth-failed',
-        'use Basic authentication (bearer tokens are not accepted)',
-      );
+    const scheme = m?.[1]?.toLowerCase();
+    if (!m || (scheme !== 'basic' && scheme !== 'bearer')) {
+      throw new CommuneError('auth-failed', 'use Basic or Bearer authentication');
     }
     if (!ctx.secure && !this.#allowPlaintext && !isLoopback(ctx.remoteAddress)) {
-      throw new CommuneError('forbidden', 'passwords are accepted over HTTPS only');
+      throw new CommuneError('forbidden', 'credentials are accepted over HTTPS only');
+    }
+    if (scheme === 'bearer') {
+      return this.#directory.authenticateToken(m[2] as string, ctx.remoteAddress);
     }
     const decoded = Buffer.from(m[2] as string, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');

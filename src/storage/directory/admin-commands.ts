@@ -176,6 +176,47 @@ export const adminCommands = {
       return { removed: p.address };
     },
   }),
+  'token.add': command({
+    summary: 'issue a bearer token for HTTP APIs (shown once)',
+    args: z.strictObject({
+      address,
+      label: z.string().min(1).max(100).optional(),
+      days: z.number().int().min(1).max(3650).optional(),
+    }),
+    async run(directory, args) {
+      const p = await principalOrFail(directory, args.address);
+      const issued = await directory.createToken(
+        p.id,
+        args.label ?? 'api',
+        args.days === undefined ? undefined : args.days * 86_400,
+      );
+      return { principal: p.address, token: issued };
+    },
+  }),
+  'token.list': command({
+    summary: "list a user's bearer tokens (not the secrets)",
+    args: z.strictObject({ address }),
+    async run(directory, args) {
+      const p = await principalOrFail(directory, args.address);
+      return {
+        tokens: (p.tokens ?? []).map((t) => ({
+          id: t.id,
+          label: t.label,
+          createdAt: t.createdAt,
+          ...(t.expiresAt !== undefined ? { expiresAt: t.expiresAt } : {}),
+        })),
+      };
+    },
+  }),
+  'token.remove': command({
+    summary: 'revoke a bearer token',
+    args: z.strictObject({ address, id: z.string().min(1).max(64) }),
+    async run(directory, args) {
+      const p = await principalOrFail(directory, args.address);
+      await directory.revokeToken(p.id, args.id);
+      return { removed: args.id };
+    },
+  }),
   'alias.add': command({
     summary: 'add an address that reaches a user or group',
     args: z.strictObject({ address, alias: address }),

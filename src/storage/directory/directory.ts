@@ -18,10 +18,11 @@
  * 'domain:<name>'), which LDAP and the global address books follow.
  */
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import type {
   AccessContext,
+  ApiToken,
   AppPassword,
   AuthAttempt,
   AuthMethod,
@@ -132,7 +133,16 @@ const key = {
   memberOf: (member: number, group: number) => pack(Subspace.directory, 'memberOf', member, group),
   memberOfs: (member: number) => pack(Subspace.directory, 'memberOf', member),
   principalCounter: () => pack(Subspace.counter, 'principal'),
+  token: (hash: string) => pack(Subspace.directory, 'token', hash),
 };
+
+/** Prefix of issued bearer tokens (helps secret scanners and humans recognise them). */
+const TOKEN_PREFIX = 'cmn_';
+const MAX_TOKEN = 256;
+
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
 
 const EMPTY = new Uint8Array(0);
 
@@ -418,6 +428,7 @@ export class Directory {
         { type: 'del', key: key.rev(id) },
       ];
       const changes = [principalChange(id, 'destroyed')];
+      for (const t of principal.tokens ?? []) ops.push({ type: 'del', key: key.token(t.hash) });
       for (const address of principal.addresses) {
         ops.push(...removeAddressOps(address, domainOf(address)));
       }
@@ -648,6 +659,113 @@ export class Directory {
       }
       return { ...p, appPasswords: p.appPasswords.filter((a) => a.id !== appId) };
     });
+  }
+
+  // ---- bearer tokens ----
+
+  /**
+   * Issue a bearer token for HTTP APIs (RFC 6750). The secret is returned once; only its
+   * SHA-256 is kept. `ttlSeconds` bounds its life (absent = until revoked).
+   */
+  async createToken(
+    id: number,
+    label: string,
+    ttlSeconds?: number,
+  ): Promise<{ id: string; label: string; token: string; expiresAt?: string }> {
+    const name = label.trim();
+    if (name === '' || name.length > MAX_LABEL) {
+      throw new CommuneError('invalid-argument', 'token label must be 1-100 characters');
+    }
+    if (ttlSeconds !== undefined && (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0)) {
+      throw new CommuneError(
+        'invalid-argument',
+        'token lifetime must be a positive number of seconds',
+      );
+    }
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const created = this.#now();
+    const record: ApiToken = {
+      id: randomBytes(9).toString('base64url'),
+      label: name,
+      hash: tokenHash(token),
+      createdAt: created.toISOString(),
+      ...(ttlSeconds !== undefined
+        ? { expiresAt: new Date(created.getTime() + ttlSeconds * 1000).toISOString() }
+        : {}),
+    };
+    await this.#transact(async () => {
+      const { raw, principal } = await this.#require(id);
+      if (principal.kind !== 'individual') {
+        throw new CommuneError('invalid-argument', `a ${principal.kind} cannot have tokens`);
+      }
+      const next: Principal = { ...principal, tokens: [...(principal.tokens ?? []), record] };
+      return {
+        ops: [
+          { type: 'expect', key: key.principal(id), value: raw },
+          { type: 'expect', key: key.token(record.hash), value: undefined },
+          { type: 'put', key: key.principal(id), value: encodeJson(next) },
+          { type: 'put', key: key.token(record.hash), value: encodeJson(id) },
+        ],
+        changes: [principalChange(id, 'updated')],
+        result: undefined,
+      };
+    });
+    return {
+      id: record.id,
+      label: name,
+      token,
+      ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
+    };
+  }
+
+  async revokeToken(id: number, tokenId: string): Promise<void> {
+    await this.#transact(async () => {
+      const { raw, principal } = await this.#require(id);
+      const token = (principal.tokens ?? []).find((t) => t.id === tokenId);
+      if (!token) throw new CommuneError('not-found', 'no such token');
+      const next: Principal = {
+        ...principal,
+        tokens: (principal.tokens ?? []).filter((t) => t.id !== tokenId),
+      };
+      return {
+        ops: [
+          { type: 'expect', key: key.principal(id), value: raw },
+          { type: 'put', key: key.principal(id), value: encodeJson(next) },
+          { type: 'del', key: key.token(token.hash) },
+        ],
+        changes: [principalChange(id, 'updated')],
+        result: undefined,
+      };
+    });
+  }
+
+  /**
+   * Authenticate a bearer token. Failures count against the client address in the shared
+   * rate limiter; an unknown, revoked or expired token is the same 'auth-failed'.
+   */
+  async authenticateToken(token: string, remoteAddress = ''): Promise<AccessContext> {
+    const login = `token:${remoteAddress}`;
+    const verdict = this.#limiter.check(login, remoteAddress);
+    if (!verdict.allowed) {
+      throw new CommuneError('rate-limited', 'too many failed logins, try again later', {
+        retryAfter: verdict.retryAfter,
+      });
+    }
+    const fail = (): never => {
+      this.#limiter.recordFailure(login, remoteAddress);
+      throw new CommuneError('auth-failed', 'invalid token');
+    };
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > MAX_TOKEN) return fail();
+    const hash = tokenHash(token);
+    const raw = await this.#storage.store.get(key.token(hash));
+    if (raw === undefined) return fail();
+    const principal = await this.getPrincipal(decodeJson<number>(raw));
+    const record = principal?.tokens?.find((t) => t.hash === hash);
+    if (!principal || !record || principal.disabled) return fail();
+    if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= this.#now().getTime()) {
+      return fail();
+    }
+    return this.accessContext(principal, 'token');
   }
 
   // ---- authentication ----

@@ -37,6 +37,21 @@ describe('DAV service (in-process, every method)', function () {
       }
     });
 
+    it('accepts bearer tokens issued for the user, and not once revoked', async () => {
+      const issued = await f.core.directory.createToken(f.alice.id, 'sync client');
+      const ok = await f.request('PROPFIND', home, {
+        as: null,
+        headers: { depth: '0', authorization: `Bearer ${issued.token}` },
+      });
+      assert.equal(ok.status, 207);
+      await f.core.directory.revokeToken(f.alice.id, issued.id);
+      const revoked = await f.request('PROPFIND', home, {
+        as: null,
+        headers: { depth: '0', authorization: `Bearer ${issued.token}` },
+      });
+      assert.equal(revoked.status, 401);
+    });
+
     it('accepts app passwords as Basic', async () => {
       const app = await f.core.directory.addAppPassword(f.alice.id, 'phone');
       const res = await f.request('PROPFIND', home, {
