@@ -27,7 +27,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { Client } from 'ldapts';
 import { loadConfig } from '../src/core/config.ts';
 import { silentLogger } from '../src/core/log.ts';
-import type { Core } from '../src/main.ts';
+import { assembleCore, type Core } from '../src/main.ts';
 import { createLdapServer } from '../src/protocols/ldap/ldap-server.ts';
 import { loadTls } from '../src/protocols/shared/tls.ts';
 import { AuthRateLimiter } from '../src/storage/directory/auth-rate-limiter.ts';
@@ -270,7 +270,15 @@ async function startCommune(dir: string, all: readonly Person[], hash: string) {
   });
   await directory.addDomain('example.test');
   const tls = await loadTls({ certFile: '', keyFile: '', dataDir, hostname: 'localhost' });
-  const core: Core = { config, log, dataDir, storage, directory, tls, adminToken: 'x' };
+  const core: Core = assembleCore({
+    config,
+    log,
+    dataDir,
+    storage,
+    directory,
+    tls,
+    adminToken: 'x',
+  });
   // step: create in parallel batches (each creation is its own commit)
   for (let i = 0; i < all.length; i += 64) {
     await Promise.all(

@@ -17,7 +17,7 @@ import {
   startupErrorMessage,
   type RuntimeInfo,
 } from '../src/main.ts';
-import { runAdminCommand } from '../src/storage/directory/admin-commands.ts';
+import { runAdminCommand } from '../src/storage/admin/admin-registry.ts';
 import { Directory } from '../src/storage/directory/directory.ts';
 import { Argon2idHasher } from '../src/storage/directory/password-hasher.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
@@ -30,6 +30,9 @@ Usage:
   commune domain add NAME                 add a mail domain
   commune domain list
   commune domain remove NAME              remove a domain that has no users left
+  commune domain dkim NAME [--selector S] [--rotate] [--bits N]
+                                          the domain's DKIM key (made on first use) and the
+                                          DNS TXT record to publish
   commune user add ADDRESS [--password PW | --password-stdin] [--name "Full Name"]
                            [--quota BYTES] [--admin]
                                           add a user (domain created if needed; without a
@@ -44,6 +47,9 @@ Usage:
                                           issue a bearer token for HTTP APIs (printed once)
   commune token list ADDRESS
   commune token remove ADDRESS ID
+  commune queue list                      outbound messages waiting for delivery
+  commune queue retry ID | --all          try again now
+  commune queue delete ID                 drop a message without a bounce
   commune alias add ADDRESS ALIAS         ALIAS also reaches ADDRESS
   commune alias remove ALIAS
   commune group add ADDRESS [--name NAME] a group, also a distribution list
@@ -80,6 +86,10 @@ function parseCommandLine(argv: string[]): {
     remove: { type: 'boolean' },
     phone: { type: 'string' },
     label: { type: 'string' },
+    selector: { type: 'string' },
+    rotate: { type: 'boolean' },
+    bits: { type: 'string' },
+    all: { type: 'boolean' },
     days: { type: 'string' },
     mobile: { type: 'string' },
     title: { type: 'string' },
@@ -168,6 +178,22 @@ async function adminRequest(
     case 'domain add':
     case 'domain remove':
       return { name: `domain.${verb}`, args: { name: need(positionals, 2, 'domain name') } };
+    case 'domain dkim': {
+      const args: Record<string, unknown> = { name: need(positionals, 2, 'domain name') };
+      if (typeof flags.selector === 'string') args.selector = flags.selector;
+      if (flags.rotate === true) args.rotate = true;
+      if (typeof flags.bits === 'string') args.bits = Number(flags.bits);
+      return { name: 'domain.dkim', args };
+    }
+    case 'queue list':
+      return { name: 'queue.list', args: {} };
+    case 'queue retry':
+      return {
+        name: 'queue.retry',
+        args: flags.all === true ? { all: true } : { id: need(positionals, 2, 'message id') },
+      };
+    case 'queue delete':
+      return { name: 'queue.delete', args: { id: need(positionals, 2, 'message id') } };
     case 'domain list':
       return { name: 'domain.list', args: {} };
     case 'user add': {
@@ -312,7 +338,11 @@ async function callLocal(config: Config, name: string, args: unknown): Promise<u
       primaryDomain: config.server.primaryDomain,
       hasher: new Argon2idHasher(),
     });
-    return await runAdminCommand(directory, name, args);
+    return await runAdminCommand(
+      { directory, storage, dkimSelector: config.smtp.dkimSelector },
+      name,
+      args,
+    );
   } finally {
     await storage.close();
   }
@@ -343,6 +373,28 @@ function printResult(result: unknown): void {
     lines.push(`${r.member} ${r.removed ? 'removed from' : 'added to'} ${String(r.group)}`);
   if (typeof r.removed === 'string') lines.push(`removed ${r.removed}`);
   if (typeof r.generatedPassword === 'string') lines.push(`password: ${r.generatedPassword}`);
+  if (r.dkim && typeof r.dkim === 'object') {
+    const d = r.dkim as {
+      domain: string;
+      selector: string;
+      record: { name: string; type: string; value: string };
+    };
+    lines.push(`DKIM key of ${d.domain}, selector ${d.selector}; publish:`);
+    lines.push(`${d.record.name}. IN ${d.record.type} "${d.record.value}"`);
+  }
+  if (Array.isArray(r.queue)) {
+    for (const q of r.queue as {
+      id: string;
+      from: string;
+      nextAttemptAt: string;
+      recipients: { address: string; state: string }[];
+    }[]) {
+      lines.push(
+        `${q.id}\t${q.from}\tnext ${q.nextAttemptAt}\t${q.recipients.map((x) => `${x.address} (${x.state})`).join(', ')}`,
+      );
+    }
+    if ((r.queue as unknown[]).length === 0) lines.push('queue is empty');
+  }
   if (r.token && typeof r.token === 'object') {
     const t = r.token as Record<string, unknown>;
     lines.push(`token ${String(t.id)} (${String(t.label)}): ${String(t.token)}`);

@@ -22,7 +22,12 @@ import { loadTls, type TlsMaterial } from './protocols/shared/tls.ts';
 import { AuthRateLimiter } from './storage/directory/auth-rate-limiter.ts';
 import { Directory } from './storage/directory/directory.ts';
 import { Argon2idHasher } from './storage/directory/password-hasher.ts';
+import { MailService } from './storage/mail/mail-service.ts';
 import { openStorage } from './storage/open-storage.ts';
+import { OutboundQueue } from './storage/queue/outbound-queue.ts';
+import { createQueueRunner } from './protocols/smtp/queue-runner.ts';
+import { systemResolver } from './protocols/smtp/resolver.ts';
+import { createSmtpServers } from './protocols/smtp/smtp-server.ts';
 import type { Storage } from './storage/storage.ts';
 import { isHealthCheckable } from './storage/store.ts';
 
@@ -33,6 +38,10 @@ export interface Core {
   readonly dataDir: string;
   readonly storage: Storage;
   readonly directory: Directory;
+  /** Mailboxes and messages, shared by IMAP, SMTP delivery and the queue. */
+  readonly mail: MailService;
+  /** The durable outbound SMTP queue. */
+  readonly queue: OutboundQueue;
   readonly tls: TlsMaterial;
   readonly adminToken: string;
 }
@@ -42,6 +51,18 @@ export interface RunningServer {
   readonly endpoints: readonly Endpoint[];
   /** Graceful stop within config.server.shutdownTimeout. */
   stop(): Promise<void>;
+}
+
+/** The parts of Core a caller brings; mail and queue are made over its storage when absent. */
+export type CoreParts = Omit<Core, 'mail' | 'queue'> & Partial<Pick<Core, 'mail' | 'queue'>>;
+
+/** Assemble Core from its parts (tests and benchmarks that build their own storage). */
+export function assembleCore(parts: CoreParts): Core {
+  return {
+    ...parts,
+    mail: parts.mail ?? new MailService({ storage: parts.storage, directory: parts.directory }),
+    queue: parts.queue ?? new OutboundQueue(parts.storage),
+  };
 }
 
 /** Where a running server tells the CLI how to reach it. */
@@ -58,7 +79,15 @@ export interface RuntimeInfo {
 }
 
 /** Protocols whose servers exist in this build; the other listener sections are reserved. */
-const IMPLEMENTED: readonly ListenerSection[] = ['http', 'https', 'ldap', 'ldaps'];
+const IMPLEMENTED: readonly ListenerSection[] = [
+  'http',
+  'https',
+  'ldap',
+  'ldaps',
+  'smtp',
+  'submission',
+  'submissions',
+];
 
 async function prepareDataDir(dataDir: string): Promise<void> {
   try {
@@ -105,7 +134,7 @@ export async function buildCore(config: Config, log: Logger): Promise<Core> {
     });
     const adminToken =
       config.admin.token !== '' ? config.admin.token : randomBytes(32).toString('base64url');
-    return { config, log, dataDir, storage, directory, tls, adminToken };
+    return assembleCore({ config, log, dataDir, storage, directory, tls, adminToken });
   } catch (err) {
     await storage.close();
     throw err;
@@ -148,7 +177,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         endpoints: () => endpoints,
       }),
       adminApiService({
-        directory: core.directory,
+        services: {
+          directory: core.directory,
+          storage: core.storage,
+          dkimSelector: config.smtp.dkimSelector,
+        },
         token: core.adminToken,
         allowRemote: config.admin.allowRemote,
       }),
@@ -189,6 +222,25 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           err,
           `ldap port ${config.ldap.port} / ldaps port ${config.ldaps.port} on ${config.server.bind}`,
         );
+      }
+    }
+
+    // Mail transfer: the outbound queue worker, then the SMTP listeners
+    const resolver = systemResolver();
+    const runner = createQueueRunner(core, { mail: core.mail, queue: core.queue, resolver });
+    servers.push(runner);
+    await runner.start();
+    if (config.smtp.enabled || config.submission.enabled || config.submissions.enabled) {
+      const smtp = createSmtpServers(core, { mail: core.mail, queue: core.queue, resolver });
+      servers.push(smtp);
+      try {
+        endpoints.push(...(await smtp.start()));
+      } catch (err) {
+        const which = (['smtp', 'submission', 'submissions'] as const)
+          .filter((s) => config[s].enabled)
+          .map((s) => `${s} port ${config[s].port}`)
+          .join(' / ');
+        throw describeListenError(err, `${which} on ${config.server.bind}`);
       }
     }
 

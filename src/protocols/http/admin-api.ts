@@ -9,8 +9,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { CommuneError } from '../../core/errors.ts';
 import type { HttpService } from '../../core/lifecycle.ts';
-import type { Directory } from '../../storage/directory/directory.ts';
-import { adminCommands, runAdminCommand } from '../../storage/directory/admin-commands.ts';
+import type { AdminServices } from '../../storage/admin/admin-command.ts';
+import { adminCommands, runAdminCommand } from '../../storage/admin/admin-registry.ts';
 import { readBody, sendJson } from './http-server.ts';
 
 export const ADMIN_PREFIX = '/admin/api/';
@@ -29,7 +29,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 export function adminApiService(options: {
-  directory: Directory;
+  services: AdminServices;
   token: string;
   allowRemote: boolean;
 }): HttpService {
@@ -80,7 +80,7 @@ export function adminApiService(options: {
           throw new CommuneError('invalid-argument', 'request body is not JSON');
         }
       }
-      const result = await runAdminCommand(options.directory, name, args);
+      const result = await runAdminCommand(options.services, name, args);
       sendJson(res, 200, { result });
     },
   };

@@ -1,7 +1,6 @@
 /**
- * Administration commands over the Directory, declared once: the admin API runs them for a
- * running server, and the CLI runs them directly on the store when no server is running. Each
- * command has a name, an argument schema and a run function; results are plain JSON.
+ * Administration commands over the Directory (domains, users, aliases, groups, tokens); see
+ * ../admin/admin-command.ts for the shape and ../admin/admin-registry.ts for the registry.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -9,6 +8,7 @@ import { z } from 'zod';
 import { CommuneError } from '../../core/errors.ts';
 import type { Principal, PrincipalProfile } from '../../core/principal.ts';
 import type { Directory } from './directory.ts';
+import { adminCommand } from '../admin/admin-command.ts';
 
 /** The public view of a principal: never a password hash. */
 export interface PrincipalView {
@@ -53,40 +53,30 @@ async function principalOrFail(directory: Directory, address: string): Promise<P
 const address = z.string().min(1).max(320);
 const domainName = z.string().min(1).max(253);
 
-interface AdminCommand<S extends z.ZodType> {
-  readonly summary: string;
-  readonly args: S;
-  run(directory: Directory, args: z.infer<S>): Promise<unknown>;
-}
-
-function command<S extends z.ZodType>(c: AdminCommand<S>): AdminCommand<S> {
-  return c;
-}
-
-export const adminCommands = {
-  'domain.add': command({
+export const directoryAdminCommands = {
+  'domain.add': adminCommand({
     summary: 'add a mail domain',
     args: z.strictObject({ name: domainName }),
-    async run(directory, { name }) {
+    async run({ directory }, { name }) {
       return { domain: await directory.addDomain(name) };
     },
   }),
-  'domain.list': command({
+  'domain.list': adminCommand({
     summary: 'list domains',
     args: z.strictObject({}),
-    async run(directory) {
+    async run({ directory }) {
       return { domains: await directory.listDomains() };
     },
   }),
-  'domain.remove': command({
+  'domain.remove': adminCommand({
     summary: 'remove an empty domain',
     args: z.strictObject({ name: domainName }),
-    async run(directory, { name }) {
+    async run({ directory }, { name }) {
       await directory.removeDomain(name);
       return { removed: name };
     },
   }),
-  'user.add': command({
+  'user.add': adminCommand({
     summary: 'add a user (the domain is created if needed)',
     args: z.strictObject({
       address,
@@ -95,7 +85,7 @@ export const adminCommands = {
       quota: z.number().int().min(0).optional(),
       admin: z.boolean().optional(),
     }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const password = args.password ?? generatePassword();
       const p = await directory.createPrincipal({
         address: args.address,
@@ -112,10 +102,10 @@ export const adminCommands = {
       };
     },
   }),
-  'user.list': command({
+  'user.list': adminCommand({
     summary: 'list users',
     args: z.strictObject({ domain: domainName.optional() }),
-    async run(directory, { domain }) {
+    async run({ directory }, { domain }) {
       const list = await directory.listPrincipals({
         kind: 'individual',
         ...(domain !== undefined ? { domain } : {}),
@@ -123,10 +113,10 @@ export const adminCommands = {
       return { users: list.map(principalView) };
     },
   }),
-  'user.passwd': command({
+  'user.passwd': adminCommand({
     summary: "set a user's password",
     args: z.strictObject({ address, password: z.string().min(1).max(1024).optional() }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const p = await principalOrFail(directory, args.address);
       const password = args.password ?? generatePassword();
       await directory.setPassword(p.id, password);
@@ -136,7 +126,7 @@ export const adminCommands = {
       };
     },
   }),
-  'user.set': command({
+  'user.set': adminCommand({
     summary: "change a user's name, profile (phone, title, ...), quota or state",
     args: z.strictObject({
       address,
@@ -150,7 +140,7 @@ export const adminCommands = {
       disabled: z.boolean().optional(),
       admin: z.boolean().optional(),
     }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       let p = await principalOrFail(directory, args.address);
       if (args.name !== undefined) p = await directory.setDisplayName(p.id, args.name);
       const profile: PrincipalProfile = {
@@ -167,23 +157,23 @@ export const adminCommands = {
       return { user: principalView(p) };
     },
   }),
-  'user.remove': command({
+  'user.remove': adminCommand({
     summary: 'remove a user',
     args: z.strictObject({ address }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const p = await principalOrFail(directory, args.address);
       await directory.removePrincipal(p.id);
       return { removed: p.address };
     },
   }),
-  'token.add': command({
+  'token.add': adminCommand({
     summary: 'issue a bearer token for HTTP APIs (shown once)',
     args: z.strictObject({
       address,
       label: z.string().min(1).max(100).optional(),
       days: z.number().int().min(1).max(3650).optional(),
     }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const p = await principalOrFail(directory, args.address);
       const issued = await directory.createToken(
         p.id,
@@ -193,10 +183,10 @@ export const adminCommands = {
       return { principal: p.address, token: issued };
     },
   }),
-  'token.list': command({
+  'token.list': adminCommand({
     summary: "list a user's bearer tokens (not the secrets)",
     args: z.strictObject({ address }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const p = await principalOrFail(directory, args.address);
       return {
         tokens: (p.tokens ?? []).map((t) => ({
@@ -208,36 +198,36 @@ export const adminCommands = {
       };
     },
   }),
-  'token.remove': command({
+  'token.remove': adminCommand({
     summary: 'revoke a bearer token',
     args: z.strictObject({ address, id: z.string().min(1).max(64) }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const p = await principalOrFail(directory, args.address);
       await directory.revokeToken(p.id, args.id);
       return { removed: args.id };
     },
   }),
-  'alias.add': command({
+  'alias.add': adminCommand({
     summary: 'add an address that reaches a user or group',
     args: z.strictObject({ address, alias: address }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const p = await principalOrFail(directory, args.address);
       await directory.addAlias(p.id, args.alias);
       return { principal: p.address, alias: args.alias.toLowerCase() };
     },
   }),
-  'alias.remove': command({
+  'alias.remove': adminCommand({
     summary: 'remove an alias',
     args: z.strictObject({ alias: address }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       await directory.removeAlias(args.alias);
       return { removed: args.alias.toLowerCase() };
     },
   }),
-  'group.add': command({
+  'group.add': adminCommand({
     summary: 'add a group (also a distribution list at its address)',
     args: z.strictObject({ address, name: z.string().max(256).optional() }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const p = await directory.createPrincipal({
         address: args.address,
         kind: 'group',
@@ -247,10 +237,10 @@ export const adminCommands = {
       return { group: principalView(p) };
     },
   }),
-  'group.member': command({
+  'group.member': adminCommand({
     summary: 'add (or with remove, take out) a member of a group',
     args: z.strictObject({ group: address, member: address, remove: z.boolean().optional() }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const group = await principalOrFail(directory, args.group);
       const member = await principalOrFail(directory, args.member);
       if (group.kind !== 'group')
@@ -260,38 +250,13 @@ export const adminCommands = {
       return { group: group.address, member: member.address, removed: args.remove === true };
     },
   }),
-  'group.members': command({
+  'group.members': adminCommand({
     summary: 'list the members of a group',
     args: z.strictObject({ group: address }),
-    async run(directory, args) {
+    async run({ directory }, args) {
       const group = await principalOrFail(directory, args.group);
       const members = await directory.members(group.id);
       return { group: group.address, members: members.map(principalView) };
     },
   }),
 } as const;
-
-export type AdminCommandName = keyof typeof adminCommands;
-
-export function isAdminCommand(name: string): name is AdminCommandName {
-  return Object.hasOwn(adminCommands, name);
-}
-
-/** Validate arguments and run a command; bad arguments -> CommuneError('invalid-argument'). */
-export async function runAdminCommand(
-  directory: Directory,
-  name: string,
-  args: unknown,
-): Promise<unknown> {
-  if (!isAdminCommand(name)) throw new CommuneError('not-found', `unknown admin command ${name}`);
-  const def = adminCommands[name] as AdminCommand<z.ZodType>;
-  const parsed = def.args.safeParse(args ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CommuneError(
-      'invalid-argument',
-      `${name}: ${issue?.path.join('.') || 'arguments'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return def.run(directory, parsed.data);
-}

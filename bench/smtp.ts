@@ -1,0 +1,346 @@
+/**
+ * SMTP acceptance throughput: messages per second answered 250 (durably accepted) on the MX,
+ * 4 KB and 1 MB messages over CONNECTIONS concurrent connections, Commune against Postfix
+ * (Debian's postfix package) configured here in a temp dir on a loopback port, delivering to
+ * virtual maildirs. Both get the same client: nodemailer's SMTP connection (PIPELINING), one
+ * session per connection, one recipient per message.
+ *
+ * Commune runs with its defaults on the level store: the message is in the recipient's
+ * mailbox (indexed, fsynced) and SPF/DKIM/DMARC were checked (DNS from an empty fixed table)
+ * before the 250. Postfix answers once the message is fsynced to its queue and delivers to
+ * the maildir afterwards, in parallel (as Postfix + an LDA would).
+ *
+ * Environment: BENCH_SECONDS per case and server (5).
+ */
+
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { loadConfig } from '../src/core/config.ts';
+import { silentLogger } from '../src/core/log.ts';
+import { assembleCore, type Core } from '../src/main.ts';
+import { StaticResolver } from '../src/protocols/smtp/resolver.ts';
+import { createSmtpServers } from '../src/protocols/smtp/smtp-server.ts';
+import { loadTls } from '../src/protocols/shared/tls.ts';
+import { Directory } from '../src/storage/directory/directory.ts';
+import { openStorage } from '../src/storage/open-storage.ts';
+import type { BenchModule, BenchResult, BenchRow } from './run.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 10;
+const CASES: readonly { name: string; size: number; max: number }[] = [
+  { name: 'accept 4 KB', size: 4 * 1024, max: 100_000 },
+  { name: 'accept 1 MB', size: 1024 * 1024, max: 5_000 },
+];
+
+/** A plain-text message of `size` bytes (headers included), CRLF lines of 78 bytes. */
+function messageOf(size: number, n: number): Buffer {
+  const head =
+    `From: load@remote.test\r\nTo: bench@example.test\r\nSubject: bench ${n}\r\n` +
+    `Message-ID: <bench-${n}-${Date.now()}@remote.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\n`;
+  const line = `${'The quick brown fox jumps over the lazy dog. '.repeat(2).slice(0, 76)}\r\n`;
+  let body = '';
+  while (head.length + body.length + line.length <= size) body += line;
+  body += 'x'.repeat(Math.max(0, size - head.length - body.length - 2)) + '\r\n';
+  return Buffer.from(head + body);
+}
+
+function step<T>(
+  conn: SMTPConnection,
+  start: (done: (err: Error | null, v?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    conn.once('error', onError);
+    start((err, v) => {
+      conn.off('error', onError);
+      if (err) reject(err);
+      else resolve(v as T);
+    });
+  });
+}
+
+/** Send messages of `size` on CONNECTIONS connections until the time or count bound. */
+async function measure(
+  port: number,
+  size: number,
+  max: number,
+): Promise<{ rate: number; errors: number }> {
+  const conns = Array.from(
+    { length: CONNECTIONS },
+    () =>
+      new SMTPConnection({
+        host: '127.0.0.1',
+        port,
+        name: 'client.remote.test',
+        ignoreTLS: true,
+        socketTimeout: 120_000,
+        logger: false,
+      }),
+  );
+  await Promise.all(conns.map((c) => step<void>(c, (done) => c.connect(() => done(null)))));
+  const payloads = Array.from({ length: 8 }, (_, i) => messageOf(size, i));
+  let done = 0;
+  let errors = 0;
+  let firstError: unknown;
+  const started = performance.now();
+  const end = started + SECONDS * 1000;
+  await Promise.all(
+    conns.map(async (c, lane) => {
+      let i = lane;
+      while (performance.now() < end && done < max) {
+        try {
+          await step(c, (cb) =>
+            c.send(
+              { from: 'load@remote.test', to: ['bench@example.test'] },
+              payloads[i++ % payloads.length] as Buffer,
+              cb,
+            ),
+          );
+          done++;
+        } catch (err) {
+          errors++;
+          firstError ??= err;
+          if (errors > 100) throw err;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  for (const c of conns) c.quit();
+  if (done === 0) throw firstError ?? new Error('nothing was accepted');
+  return { rate: done / seconds, errors };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function startCommune(dir: string) {
+  const dataDir = join(dir, 'commune');
+  const config = loadConfig({
+    env: {
+      COMMUNE_DATA_DIR: dataDir,
+      COMMUNE_LOG_LEVEL: 'silent',
+      COMMUNE_SERVER_HOSTNAME: 'mx.example.test',
+      COMMUNE_SMTP_PORT: '0',
+      COMMUNE_SUBMISSION_ENABLED: 'false',
+      COMMUNE_SUBMISSIONS_ENABLED: 'false',
+    },
+  });
+  const storage = await openStorage({ backend: 'level', dataDir });
+  const directory = new Directory({ storage, primaryDomain: 'example.test' });
+  await directory.addDomain('example.test');
+  await directory.createPrincipal({ address: 'bench@example.test' });
+  const tls = await loadTls({ certFile: '', keyFile: '', dataDir, hostname: 'mx.example.test' });
+  const core: Core = assembleCore({
+    config,
+    log: silentLogger(),
+    dataDir,
+    storage,
+    directory,
+    tls,
+    adminToken: 'x',
+  });
+  const server = createSmtpServers(core, {
+    mail: core.mail,
+    queue: core.queue,
+    resolver: new StaticResolver(),
+  });
+  const [endpoint] = await server.start();
+  return {
+    port: endpoint?.port ?? 0,
+    stop: async () => {
+      await server.stop(Date.now() + 2000);
+      await storage.close();
+    },
+  };
+}
+
+function postfixAvailable(): string | undefined {
+  if (spawnSync('postconf', ['-d', 'mail_version'], { stdio: 'ignore' }).error !== undefined) {
+    return 'postfix not found (apt-get install postfix)';
+  }
+  if (process.getuid?.() !== 0) return 'a private Postfix instance needs root to start';
+  return undefined;
+}
+
+function postfixIds(): { uid: number; gid: number } {
+  const line = (file: string, name: string): string[] =>
+    (
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(`${name}:`)) ?? ''
+    ).split(':');
+  return {
+    uid: Number(line('/etc/passwd', 'postfix')[2]),
+    gid: Number(line('/etc/group', 'postfix')[2]),
+  };
+}
+
+/** Postfix in `dir`: its own config, queue and maildirs, smtpd on 127.0.0.1:port only. */
+async function startPostfix(dir: string) {
+  const root = join(dir, 'postfix');
+  const etc = join(root, 'etc');
+  const mail = join(root, 'mail');
+  const { uid, gid } = postfixIds();
+  // step: the postfix user must reach its directories under our private temp dir
+  chmodSync(dir, 0o755);
+  for (const d of [etc, mail, join(root, 'queue'), join(root, 'data')])
+    mkdirSync(d, { recursive: true });
+  chownSync(mail, uid, gid);
+  chownSync(join(root, 'data'), uid, gid);
+  const port = await freePort();
+  writeFileSync(
+    join(etc, 'main.cf'),
+    [
+      'compatibility_level = 3.6',
+      `queue_directory = ${join(root, 'queue')}`,
+      `data_directory = ${join(root, 'data')}`,
+      'mail_owner = postfix',
+      'setgid_group = postdrop',
+      'inet_interfaces = 127.0.0.1',
+      'inet_protocols = ipv4',
+      'myhostname = postfix.bench.test',
+      'mydestination =',
+      'mynetworks = 127.0.0.0/8',
+      'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination',
+      'message_size_limit = 26214400',
+      'virtual_mailbox_domains = example.test',
+      `virtual_mailbox_base = ${mail}`,
+      'virtual_mailbox_maps = static:bench/',
+      `virtual_uid_maps = static:${uid}`,
+      `virtual_gid_maps = static:${gid}`,
+      'virtual_destination_concurrency_limit = 20',
+      `maillog_file = ${join(root, 'maillog')}`,
+      `maillog_file_prefixes = ${root}`,
+      'smtpd_banner = $myhostname ESMTP',
+      'biff = no',
+      'smtputf8_enable = yes',
+      '',
+    ].join('\n'),
+  );
+  // master.cf: the stock services, smtpd only on our port, nothing chrooted
+  const stock = readFileSync('/etc/postfix/master.cf', 'utf8')
+    .split('\n')
+    .filter((l) => !/^(smtp|submission|submissions|smtps)\s+inet\b/.test(l))
+    .map((l) => l.replace(/^(\S+\s+\S+\s+\S+\s+\S+\s+)y(\s)/, '$1n$2'));
+  stock.push(`127.0.0.1:${port} inet n - n - - smtpd`);
+  if (!stock.some((l) => l.startsWith('postlog ')))
+    stock.push('postlog unix-dgram n - n - 1 postlogd');
+  stock.push('');
+  writeFileSync(join(etc, 'master.cf'), stock.join('\n'));
+  const postfix = (...args: string[]) =>
+    spawnSync('postfix', ['-c', etc, ...args], { encoding: 'utf8' });
+  const log = (): string => {
+    try {
+      return readFileSync(join(root, 'maillog'), 'utf8').split('\n').slice(-5).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  };
+  const check = postfix('check');
+  if (check.status !== 0) throw new Error(`postfix check failed: ${check.stderr} ${log()}`);
+  const start = postfix('start');
+  if (start.status !== 0) throw new Error(`postfix start failed: ${start.stderr} ${log()}`);
+  const stop = async (): Promise<void> => {
+    postfix('stop');
+    for (let i = 0; i < 100 && postfix('status').status === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  // step: wait for the greeting
+  for (let i = 0; ; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('data', (d: Buffer) => {
+        s.destroy();
+        resolve(d.toString().startsWith('220'));
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (i > 100) {
+      await stop();
+      throw new Error(`postfix did not start: ${log()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, stop };
+}
+
+async function runCases(port: number): Promise<Map<string, { rate: number; errors: number }>> {
+  const out = new Map<string, { rate: number; errors: number }>();
+  for (const c of CASES) out.set(c.name, await measure(port, c.size, c.max));
+  return out;
+}
+
+const smtpBench: BenchModule = {
+  name: 'smtp',
+  async run(): Promise<BenchResult> {
+    const dir = mkdtempSync(join(tmpdir(), 'commune-bench-smtp-'));
+    try {
+      const commune = await startCommune(dir);
+      let ours: Map<string, { rate: number; errors: number }>;
+      try {
+        ours = await runCases(commune.port);
+      } finally {
+        await commune.stop();
+      }
+      const skipped = postfixAvailable();
+      let theirs: Map<string, { rate: number; errors: number }> | undefined;
+      if (skipped === undefined) {
+        const postfix = await startPostfix(dir);
+        try {
+          theirs = await runCases(postfix.port);
+        } finally {
+          await postfix.stop();
+        }
+      }
+      const rows: BenchRow[] = CASES.map((c) => {
+        const a = ours.get(c.name);
+        const b = theirs?.get(c.name);
+        const errors = (a?.errors ?? 0) + (b?.errors ?? 0);
+        return {
+          case: c.name,
+          unit: 'msg/s',
+          commune: a?.rate ?? 0,
+          ...(b === undefined ? {} : { reference: b.rate }),
+          higherIsBetter: true,
+          ...(errors > 0
+            ? { note: `errors: Commune ${a?.errors ?? 0}, Postfix ${b?.errors ?? 0}` }
+            : {}),
+        };
+      });
+      return {
+        reference: 'Postfix (smtpd -> queue -> virtual maildir)',
+        ...(skipped === undefined ? {} : { referenceSkipped: skipped }),
+        rows,
+        notes: [
+          `${CONNECTIONS} connections, one recipient per message, ${SECONDS} s per case and server`,
+          'Commune: level store, delivered into the mailbox and SPF/DKIM/DMARC checked before 250',
+        ],
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default smtpBench;
