@@ -148,7 +148,15 @@ describe('commune CLI', function () {
       .split('\n')
       .filter((l) => l.includes('"listening: '))
       .map((l) => JSON.parse(l) as { protocol: string; port: number });
-    assert.deepEqual(listening.map((l) => l.protocol).sort(), ['http', 'https', 'ldap', 'ldaps']);
+    assert.deepEqual(listening.map((l) => l.protocol).sort(), [
+      'http',
+      'https',
+      'ldap',
+      'ldaps',
+      'smtp',
+      'submission',
+      'submissions',
+    ]);
 
     const health = await fetch(info.adminUrl.replace('/admin/api/', '/health'));
     assert.equal(health.status, 200);
