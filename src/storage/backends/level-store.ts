@@ -1,18 +1,27 @@
 /**
  * The level backend: the embedded default, one LevelDB directory (classic-level). One process
- * owns the directory (LevelDB holds a LOCK file); its commits run one at a time under a
- * mutex, read what the plan needs, and apply all writes in one synced batch, so a commit is
- * atomic and, once acknowledged, durable.
+ * owns the directory (LevelDB holds a LOCK file); its commits are planned one after the other
+ * and written in groups, each group one synced batch (group commit), so a commit is atomic
+ * and, once acknowledged, durable.
  */
 
 import { ClassicLevel } from 'classic-level';
 import { mkdir } from 'node:fs/promises';
 import type { Batch, CommitResult, HealthCheckable, KeyRange, Store } from '../store.ts';
-import { Mutex, keysToRead, planCommit } from '../commit-plan.ts';
+import { keysToRead, planCommit } from '../commit-plan.ts';
 import { Subspace, keyHex, pack } from '../keys.ts';
 import { CommuneError } from '../../core/errors.ts';
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>;
+
+/** Most commits written in one group (one fsync). */
+const MAX_GROUP = 256;
+
+interface PendingCommit {
+  readonly batch: Batch;
+  resolve(result: CommitResult): void;
+  reject(err: unknown): void;
+}
 
 /** Entries fetched per iterator round trip during a scan. */
 const SCAN_CHUNK = 256;
@@ -30,7 +39,8 @@ export class LevelStore implements Store, HealthCheckable {
   readonly name = 'level';
   readonly dir: string;
   readonly #db: Db;
-  readonly #mutex = new Mutex();
+  readonly #pending: PendingCommit[] = [];
+  #flushing: Promise<void> | undefined;
   #closed = false;
 
   private constructor(dir: string, db: Db) {
@@ -111,20 +121,79 @@ export class LevelStore implements Store, HealthCheckable {
     }
   }
 
+  /**
+   * Commits are grouped: those that arrive while a group is being written wait and go
+   * together in the next one. Each is planned in arrival order over the state the previous
+   * ones leave, so the result is the same as running them one by one; the group is written in
+   * one synced batch (one fsync for many commits), so each commit is still all-or-nothing and
+   * durable when its promise resolves.
+   */
   commit(batch: Batch): Promise<CommitResult> {
-    return this.#mutex.run(async () => {
-      this.#check();
-      // 1. Read the values the plan depends on.
-      const keys = keysToRead(batch);
-      const values = keys.length === 0 ? [] : await this.#db.getMany(keys);
-      const reads = new Map(keys.map((k, i) => [keyHex(k), values[i]]));
-      // 2. Plan over them; a failed expectation writes nothing.
-      const plan = planCommit(batch, (k) => reads.get(keyHex(k)));
-      if (!plan.ok) return plan;
-      // 3. Apply every write in one atomic batch, fsynced before we acknowledge.
-      if (plan.writes.length > 0) {
+    return new Promise<CommitResult>((resolve, reject) => {
+      if (this.#closed) {
+        reject(new CommuneError('unavailable', `store at ${this.dir} is closed`));
+        return;
+      }
+      this.#pending.push({ batch, resolve, reject });
+      if (this.#flushing === undefined) this.#flushing = this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const group = this.#pending.splice(0, MAX_GROUP);
+        await this.#writeGroup(group);
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  async #writeGroup(group: readonly PendingCommit[]): Promise<void> {
+    // 1. Read every value the group's plans depend on, once.
+    const keys = new Map<string, Uint8Array>();
+    for (const { batch } of group) for (const k of keysToRead(batch)) keys.set(keyHex(k), k);
+    let values: (Uint8Array | undefined)[];
+    try {
+      values = keys.size === 0 ? [] : await this.#db.getMany([...keys.values()]);
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    const state = new Map<string, Uint8Array | undefined>();
+    [...keys.keys()].forEach((hex, i) => state.set(hex, values[i]));
+
+    // 2. Plan each commit over the state the earlier ones leave.
+    const writes = new Map<string, { key: Uint8Array; value: Uint8Array | undefined }>();
+    const outcomes: (() => void)[] = [];
+    for (const p of group) {
+      let plan: ReturnType<typeof planCommit>;
+      try {
+        plan = planCommit(p.batch, (k) => state.get(keyHex(k)));
+      } catch (err) {
+        outcomes.push(() => p.reject(err));
+        continue;
+      }
+      if (!plan.ok) {
+        outcomes.push(() => p.resolve(plan));
+        continue;
+      }
+      for (const w of plan.writes) {
+        const hex = keyHex(w.key);
+        state.set(hex, w.value);
+        writes.set(hex, w);
+      }
+      outcomes.push(() =>
+        p.resolve({ ok: true, counters: plan.counters, changeIds: plan.changeIds }),
+      );
+    }
+
+    // 3. One atomic batch, fsynced before anyone is told.
+    try {
+      if (writes.size > 0) {
         await this.#db.batch(
-          plan.writes.map((w) =>
+          [...writes.values()].map((w) =>
             w.value === undefined
               ? { type: 'del' as const, key: w.key }
               : { type: 'put' as const, key: w.key, value: w.value },
@@ -132,8 +201,11 @@ export class LevelStore implements Store, HealthCheckable {
           { sync: true },
         );
       }
-      return { ok: true, counters: plan.counters, changeIds: plan.changeIds };
-    });
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    for (const done of outcomes) done();
   }
 
   async healthCheck(): Promise<boolean> {
@@ -149,10 +221,9 @@ export class LevelStore implements Store, HealthCheckable {
   /** Close after the commits already queued have finished. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#mutex.run(async () => {
-      this.#closed = true;
-      await this.#db.close();
-    });
+    this.#closed = true;
+    while (this.#flushing !== undefined) await this.#flushing;
+    await this.#db.close();
   }
 }
 
