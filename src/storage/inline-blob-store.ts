@@ -1,0 +1,118 @@
+/**
+ * Small blobs inline in the Store, large ones in another BlobStore. Most mail messages and
+ * every iCalendar/vCard resource are a few KiB: keeping them as store values makes their write
+ * part of the store's (group-committed) batches instead of a file, an fsync of it and an fsync
+ * of its directory each. Content addressing, dedup and ranges behave as in any BlobStore; a
+ * hash is looked up inline first, then in the large store.
+ */
+
+import { Readable } from 'node:stream';
+import type { BlobRef, BlobSource, BlobStore, ByteRange } from './blob-store.ts';
+import { assertBlobHash, assertByteRange, hashBlobSource } from './hash-blob-source.ts';
+import { Subspace, pack } from './keys.ts';
+import type { Store } from './store.ts';
+
+/** Blobs up to this size are kept inline by default. */
+export const DEFAULT_INLINE_MAX = 64 * 1024;
+
+const inlineKey = (hash: string): Uint8Array => pack(Subspace.blob, 'inline', hash);
+
+export class InlineBlobStore implements BlobStore {
+  readonly #store: Store;
+  readonly #large: BlobStore;
+  readonly #inlineMax: number;
+
+  constructor(options: { store: Store; large: BlobStore; inlineMax?: number }) {
+    this.#store = options.store;
+    this.#large = options.large;
+    this.#inlineMax = options.inlineMax ?? DEFAULT_INLINE_MAX;
+  }
+
+  async put(source: BlobSource, options: { maxSize?: number } = {}): Promise<BlobRef> {
+    // Read up to the inline limit; past it, hand what was read plus the rest to the large store.
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const iterator = chunksOf(source)[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      chunks.push(next.value);
+      size += next.value.byteLength;
+      if (size > this.#inlineMax) {
+        return this.#large.put(replay(chunks, iterator), options);
+      }
+    }
+    const bytes = Buffer.concat(chunks, size);
+    const ref = await hashBlobSource(bytes, { maxSize: options.maxSize });
+    const key = inlineKey(ref.hash);
+    if ((await this.#store.get(key)) === undefined) {
+      // Same content from two writers: both puts write the same bytes, so no expect is needed.
+      await this.#store.commit({ ops: [{ type: 'put', key, value: bytes }] });
+    }
+    return ref;
+  }
+
+  async get(hash: string, range?: ByteRange): Promise<Readable | undefined> {
+    assertBlobHash(hash);
+    if (range) assertByteRange(range);
+    const inline = await this.#store.get(inlineKey(hash));
+    if (inline === undefined) return this.#large.get(hash, range);
+    const part = range ? inline.subarray(range.start, range.end) : inline;
+    return Readable.from(part.length === 0 ? [] : [Buffer.from(part)], { objectMode: false });
+  }
+
+  async getBytes(hash: string): Promise<Uint8Array | undefined> {
+    assertBlobHash(hash);
+    return (await this.#store.get(inlineKey(hash))) ?? this.#large.getBytes(hash);
+  }
+
+  async size(hash: string): Promise<number | undefined> {
+    assertBlobHash(hash);
+    const inline = await this.#store.get(inlineKey(hash));
+    return inline !== undefined ? inline.byteLength : this.#large.size(hash);
+  }
+
+  async has(hash: string): Promise<boolean> {
+    assertBlobHash(hash);
+    return (await this.#store.get(inlineKey(hash))) !== undefined || this.#large.has(hash);
+  }
+
+  async delete(hash: string): Promise<void> {
+    assertBlobHash(hash);
+    await this.#store.commit({ ops: [{ type: 'del', key: inlineKey(hash) }] });
+    await this.#large.delete(hash);
+  }
+
+  /** Closes the large store; the Store belongs to the Storage that owns both. */
+  async close(): Promise<void> {
+    await this.#large.close();
+  }
+}
+
+/** The source as byte chunks (strings as UTF-8). */
+async function* chunksOf(source: BlobSource): AsyncIterable<Uint8Array> {
+  if (typeof source === 'string') {
+    yield Buffer.from(source, 'utf8');
+    return;
+  }
+  if (source instanceof Uint8Array) {
+    yield source;
+    return;
+  }
+  for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+    yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+  }
+}
+
+/** The chunks already read, then the rest of the iterator. */
+async function* replay(
+  read: readonly Uint8Array[],
+  rest: AsyncIterator<Uint8Array>,
+): AsyncIterable<Uint8Array> {
+  yield* read;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
