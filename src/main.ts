@@ -104,13 +104,14 @@ async function prepareDataDir(dataDir: string): Promise<void> {
 export async function buildCore(config: Config, log: Logger): Promise<Core> {
   const dataDir = resolve(config.server.dataDir);
   await prepareDataDir(dataDir);
-  if (config.store.backend === 'postgres') {
-    throw new CommuneError('config', 'store.backend "postgres" is not available in this build yet');
-  }
   const storage = await openStorage({
     backend: config.store.backend,
     dataDir,
-    onBusError: (err) => log.error({ err }, 'change listener failed'),
+    url: config.store.url,
+    poolSize: config.store.poolSize,
+    blobs: config.store.blobs,
+    ...(config.store.blobDir !== '' ? { blobDir: config.store.blobDir } : {}),
+    onBusError: (err) => log.error({ err }, 'storage background error'),
   });
   try {
     const directory = new Directory({

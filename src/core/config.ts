@@ -39,6 +39,8 @@ export const configSchema = z.strictObject({
     backend: z.enum(['level', 'memory', 'postgres']),
     url: z.string(),
     poolSize: z.number().int().min(1).max(1000),
+    blobs: z.enum(['postgres', 'fs']),
+    blobDir: z.string(),
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

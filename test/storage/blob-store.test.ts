@@ -7,6 +7,8 @@ import { Readable } from 'node:stream';
 import type { BlobStore } from '../../src/storage/blob-store.ts';
 import { FsBlobStore } from '../../src/storage/fs-blob-store.ts';
 import { MemoryBlobStore } from '../../src/storage/memory-blob-store.ts';
+import { PgBlobStore } from '../../src/storage/pg-blob-store.ts';
+import { PG_URL, freshSchema, requirePostgres } from './pg-test-db.ts';
 
 const sha256 = (data: Uint8Array | string): string =>
   createHash('sha256').update(data).digest('hex');
@@ -248,6 +250,26 @@ blobContract('fs', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('postgres blobs (PG_URL)', () => {
+  requirePostgres();
+  blobContract('postgres', async () => {
+    const { schema, drop } = freshSchema();
+    let current = await PgBlobStore.open({ url: PG_URL, schema });
+    return {
+      blobs: current,
+      reopen: async () => {
+        await current.close();
+        current = await PgBlobStore.open({ url: PG_URL, schema });
+        return current;
+      },
+      cleanup: async () => {
+        await current.close();
+        await drop();
+      },
+    };
+  });
 });
 
 describe('FsBlobStore', () => {

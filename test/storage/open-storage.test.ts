@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStorage } from '../../src/storage/open-storage.ts';
 import { currentChangeId } from '../../src/storage/change-log.ts';
+import { PG_URL, freshSchema, requirePostgres } from './pg-test-db.ts';
 
 describe('openStorage', () => {
   let dir: string;
@@ -60,13 +61,48 @@ describe('openStorage', () => {
     await storage.close();
   });
 
-  it('rejects postgres (not yet) and unknown backends as config errors', async () => {
+  it('rejects postgres without a url and unknown backends as config errors', async () => {
     const options = (backend: string) =>
       ({ backend, dataDir: dir }) as unknown as Parameters<typeof openStorage>[0];
     await assert.rejects(openStorage(options('postgres')), {
       code: 'config',
-      message: 'store backend "postgres" is not available yet',
+      message: 'store backend "postgres" needs store.url',
     });
     await assert.rejects(openStorage(options('sqlite')), { code: 'config' });
+  });
+
+  describe('postgres (PG_URL)', () => {
+    requirePostgres();
+    for (const blobs of ['postgres', 'fs'] as const) {
+      it(`postgres with ${blobs} blobs: records, blobs and nudges across two nodes`, async () => {
+        const { schema, drop } = freshSchema();
+        const channel = `commune_test_${schema}`;
+        const open = () =>
+          openStorage({ backend: 'postgres', dataDir: dir, url: PG_URL, schema, channel, blobs });
+        const a = await open();
+        const b = await open();
+        try {
+          assert.equal(a.store.name, 'postgres');
+          const seen = new Promise<bigint>((resolve) =>
+            b.bus.subscribe((n) => {
+              if (n.account === 1) resolve(n.changeId);
+            }),
+          );
+          const ref = await a.blobs.put('shared content');
+          await a.commit({
+            ops: [],
+            changes: [{ account: 1, collection: 'c', id: 'x', kind: 'created' }],
+          });
+          assert.equal(await seen, 1n);
+          assert.equal(await currentChangeId(b.store, 1), 1n);
+          assert.equal(await b.blobs.has(ref.hash), true);
+          if (blobs === 'fs') assert.ok((await stat(join(dir, 'blobs'))).isDirectory());
+        } finally {
+          await a.close();
+          await b.close();
+          await drop();
+        }
+      });
+    }
   });
 });

@@ -6,7 +6,9 @@ import type { Store } from '../../src/storage/store.ts';
 import { isHealthCheckable } from '../../src/storage/store.ts';
 import { MemoryStore } from '../../src/storage/backends/memory-store.ts';
 import { LevelStore } from '../../src/storage/backends/level-store.ts';
+import { PostgresStore } from '../../src/storage/backends/postgres-store.ts';
 import { storeContract } from './store-contract.ts';
+import { PG_URL, freshSchema, requirePostgres } from './pg-test-db.ts';
 
 storeContract('memory', async () => {
   const store = new MemoryStore();
@@ -28,6 +30,26 @@ storeContract('level', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('postgres (PG_URL)', () => {
+  requirePostgres();
+  storeContract('postgres', async () => {
+    const { schema, drop } = freshSchema();
+    let current: Store = await PostgresStore.open({ url: PG_URL, schema, poolSize: 4 });
+    return {
+      store: current,
+      reopen: async () => {
+        await current.close();
+        current = await PostgresStore.open({ url: PG_URL, schema, poolSize: 4 });
+        return current;
+      },
+      cleanup: async () => {
+        await current.close();
+        await drop();
+      },
+    };
+  });
 });
 
 describe('LevelStore', () => {
