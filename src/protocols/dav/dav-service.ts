@@ -10,9 +10,13 @@
 import { statfs } from 'node:fs/promises';
 import type { HttpService } from '../../core/lifecycle.ts';
 import type { Core } from '../../main.ts';
+import { CalendarService } from '../../storage/calendar/calendar-service.ts';
+import { ContactsService } from '../../storage/contacts/contacts-service.ts';
 import { FilesService } from '../../storage/files/files-service.ts';
 import { LockStore } from '../../storage/files/lock-store.ts';
 import { HttpAuthenticator } from '../http/http-auth.ts';
+import { caldavPlugin } from './caldav/caldav-plugin.ts';
+import { carddavPlugin } from './carddav/carddav-plugin.ts';
 import type { DavPlugin } from './dav-plugin.ts';
 import { DavRegistry } from './dav-registry.ts';
 import { DavServer } from './dav-server.ts';
@@ -57,6 +61,14 @@ export function davPlugins(
     }),
     quotaPlugin(),
     syncPlugin(),
+    caldavPlugin({
+      calendars: new CalendarService({ storage: core.storage }),
+      directory: core.directory,
+    }),
+    carddavPlugin({
+      contacts: new ContactsService({ storage: core.storage }),
+      directory: core.directory,
+    }),
     ...extra,
   ];
   const members = plugins.flatMap((p) => p.trees ?? []);
