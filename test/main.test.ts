@@ -151,6 +151,12 @@ describe('server (startServer)', function () {
     const base = `http://127.0.0.1:${port(server, 'http')}`;
     const wellKnown = await fetch(`${base}/.well-known/caldav`, { redirect: 'manual' });
     assert.equal(wellKnown.status, 301);
+    const discovery = await fetch(`${base}/.well-known/carddav`, {
+      method: 'PROPFIND',
+      redirect: 'manual',
+    });
+    assert.equal(discovery.status, 307);
+    assert.equal(discovery.headers.get('location'), '/dav/');
     const anonymous = await fetch(`${base}/dav/files/carol@example.test/`, {
       method: 'PROPFIND',
       headers: { depth: '0' },

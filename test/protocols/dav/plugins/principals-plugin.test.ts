@@ -28,8 +28,11 @@ describe('DAV principals and discovery', function () {
   it('redirects the well-known URLs to the DAV root (RFC 6764)', async () => {
     for (const path of ['/.well-known/caldav', '/.well-known/carddav']) {
       const res = await fetch(`${f.base}${path}`, { method: 'PROPFIND', redirect: 'manual' });
-      assert.equal(res.status, 301);
+      assert.equal(res.status, 307, 'PROPFIND keeps its method and body');
       assert.equal(res.headers.get('location'), '/dav/');
+      const get = await fetch(`${f.base}${path}`, { redirect: 'manual' });
+      assert.equal(get.status, 301);
+      assert.equal(get.headers.get('location'), '/dav/');
     }
   });
 
