@@ -68,6 +68,7 @@ export function davPlugins(
     carddavPlugin({
       contacts: new ContactsService({ storage: core.storage }),
       directory: core.directory,
+      storage: core.storage,
     }),
     ...extra,
   ];

@@ -61,6 +61,19 @@ export interface HomeKind {
       check?: (existing: Versioned<ResourceRecord> | undefined) => void;
     },
   ): Promise<{ resource: Versioned<ResourceRecord>; created: boolean }>;
+  /** Generated collections shown in every home besides the stored ones. */
+  readonly mounts?: readonly HomeMount[];
+}
+
+/** A collection at a fixed name in every home, served by another tree (e.g. the directory). */
+export interface HomeMount {
+  readonly name: string;
+  /** The collection (resource undefined) or one of its members, for the home's owner. */
+  node(
+    ctx: DavContext,
+    owner: Principal,
+    resource: string | undefined,
+  ): Promise<DavNode | undefined>;
 }
 
 export interface HomeRef {
@@ -242,6 +255,11 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     if (loc === undefined) return undefined;
     if (loc === 'top') return virtualCollection(this, this.prefix);
     if (loc.collection === undefined) return this.homeNode(loc.owner);
+    const mount = this.kind.mounts?.find((m) => m.name === loc.collection);
+    if (mount) {
+      if (loc.resource !== undefined && path.endsWith('/')) return undefined;
+      return mount.node(ctx, loc.owner, loc.resource);
+    }
     const col = await this.kind.store.getCollection(loc.owner.id, loc.collection);
     if (!col) return undefined;
     if (loc.resource === undefined) return this.collectionNode(loc.owner, col);
@@ -261,9 +279,15 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     const { owner, collection, resource } = node.home;
     if (resource) return [];
     if (!collection) {
-      return (await this.kind.store.listCollections(owner.id)).map((c) =>
-        this.collectionNode(owner, c),
+      const mounted: DavNode[] = [];
+      for (const m of this.kind.mounts ?? []) {
+        const n = await m.node(ctx, owner, undefined);
+        if (n) mounted.push(n);
+      }
+      const stored = (await this.kind.store.listCollections(owner.id)).filter(
+        (c) => !mounted.some((n) => n.path === this.collectionPath(owner, c.name)),
       );
+      return [...stored.map((c) => this.collectionNode(owner, c)), ...mounted];
     }
     return (await this.kind.store.listResources(owner.id, collection.name)).map((r) =>
       this.resourceNode(owner, collection, r),

@@ -6,7 +6,9 @@
  */
 
 import type { ContactsService } from '../../../storage/contacts/contacts-service.ts';
+import { DirectoryCards } from '../../../storage/contacts/directory-cards.ts';
 import type { Directory } from '../../../storage/directory/directory.ts';
+import type { Storage } from '../../../storage/storage.ts';
 import { CollectionHomeTree, isHomeDavNode } from '../caldav/collection-home-tree.ts';
 import { multigetReport } from '../caldav/calendar-multiget-report.ts';
 import type { DavNode } from '../dav-node.ts';
@@ -18,14 +20,29 @@ import {
   writeCardResponse,
 } from './address-data-request.ts';
 import { addressbookQueryReport } from './addressbook-query-report.ts';
+import {
+  DirectoryAddressBook,
+  directoryMultigetReport,
+  directoryProperties,
+  directoryQueryReport,
+  eitherReport,
+} from './directory-addressbook.ts';
 
 export const ADDRESSBOOKS_ROOT = '/dav/addressbooks/';
 export const ADDRESSBOOK_TYPE = clark(CARDDAV_NS, 'addressbook');
 export function carddavPlugin(options: {
   contacts: ContactsService;
   directory: Directory;
+  /** For the directory address book's change log (account 0). */
+  storage: Storage;
 }): DavPlugin {
   const { contacts } = options;
+  const cards = new DirectoryCards({ directory: options.directory, storage: options.storage });
+  const directoryBook = new DirectoryAddressBook({
+    root: ADDRESSBOOKS_ROOT,
+    cards,
+    directory: options.directory,
+  });
   const tree = new CollectionHomeTree(
     {
       name: 'addressbooks',
@@ -40,6 +57,7 @@ export function carddavPlugin(options: {
       },
       put: (account, collection, name, text, opts) =>
         contacts.put(account, collection, name, text, opts),
+      mounts: [directoryBook],
     },
     options.directory,
   );
@@ -55,13 +73,20 @@ export function carddavPlugin(options: {
     compliance: ['addressbook'],
     trees: [tree],
     reports: [
-      addressbookQueryReport(tree, contacts),
-      multigetReport(CARDDAV_NS, 'addressbook-multiget', tree, (body) => {
-        const request = parseAddressDataRequest(body);
-        return (dr, out, node, read) => writeCardResponse(dr, out, node, request, read);
-      }),
+      eitherReport(
+        addressbookQueryReport(tree, contacts),
+        directoryQueryReport(directoryBook, cards),
+      ),
+      eitherReport(
+        multigetReport(CARDDAV_NS, 'addressbook-multiget', tree, (body) => {
+          const request = parseAddressDataRequest(body);
+          return (dr, out, node, read) => writeCardResponse(dr, out, node, request, read);
+        }),
+        directoryMultigetReport(directoryBook),
+      ),
     ],
     properties: [
+      ...directoryProperties(contacts.maxResourceSize),
       liveProperty(
         clark(CARDDAV_NS, 'supported-address-data'),
         async () => ({
