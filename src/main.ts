@@ -15,6 +15,7 @@ import { VERSION } from './core/version.ts';
 import { adminApiService } from './protocols/http/admin-api.ts';
 import { createDavService } from './protocols/dav/dav-service.ts';
 import { createWellKnownService } from './protocols/dav/well-known-service.ts';
+import { createImapServer } from './protocols/imap/imap-server.ts';
 import { createLdapServer } from './protocols/ldap/ldap-server.ts';
 import { healthService } from './protocols/http/health-service.ts';
 import { HttpServer, type HttpListenerSpec } from './protocols/http/http-server.ts';
@@ -82,6 +83,8 @@ export interface RuntimeInfo {
 const IMPLEMENTED: readonly ListenerSection[] = [
   'http',
   'https',
+  'imap',
+  'imaps',
   'ldap',
   'ldaps',
   'smtp',
@@ -222,6 +225,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         throw describeListenError(
           err,
           `ldap port ${config.ldap.port} / ldaps port ${config.ldaps.port} on ${config.server.bind}`,
+        );
+      }
+    }
+
+    if (config.imap.enabled || config.imaps.enabled) {
+      const imap = createImapServer(core, { mail: core.mail });
+      servers.push(imap);
+      try {
+        endpoints.push(...(await imap.start()));
+      } catch (err) {
+        throw describeListenError(
+          err,
+          `imap port ${config.imap.port} / imaps port ${config.imaps.port} on ${config.server.bind}`,
         );
       }
     }

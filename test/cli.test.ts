@@ -151,6 +151,8 @@ describe('commune CLI', function () {
     assert.deepEqual(listening.map((l) => l.protocol).sort(), [
       'http',
       'https',
+      'imap',
+      'imaps',
       'ldap',
       'ldaps',
       'smtp',

@@ -308,7 +308,9 @@ describe('CalDAV/CardDAV interop (python3-caldav, vdirsyncer, khal, khard)', fun
       if (!installed('vdirsyncer')) this.skip();
       const found = await vdirsyncer('discover');
       assert.match(found, /cal_remote:\s*\n\s*- "default"/);
-      assert.match(found, /card_remote:\s*\n\s*- "default"/);
+      assert.match(found, /card_remote:\s*\n(\s*- .*\n)*\s*- "default"/);
+      // the read-only directory address book is discovered too, and synced down
+      assert.match(found, /card_remote:\s*\n(\s*- .*\n)*\s*- "directory"/);
       assert.ok(existsSync(join(dir, 'calendars', 'default')));
       assert.ok(existsSync(join(dir, 'contacts', 'default')));
       // Items on the server

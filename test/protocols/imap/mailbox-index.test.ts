@@ -1,0 +1,76 @@
+/**
+ * MailboxIndexes: one in-memory index per selected mailbox, shared by sessions, refreshed
+ * from the change log after a nudge, and the EmailRecord cache.
+ */
+
+import assert from 'node:assert/strict';
+import { MailboxIndexes } from '../../../src/protocols/imap/mailbox-index.ts';
+import type { IndexScope } from '../../../src/protocols/imap/mailbox-index.ts';
+import type { MailboxRecord } from '../../../src/storage/mail/mail-types.ts';
+import { makeMail, message } from '../../storage/mail/mail-fixture.ts';
+import type { MailFixture } from '../../storage/mail/mail-fixture.ts';
+
+describe('MailboxIndexes', () => {
+  let m: MailFixture;
+  let inbox: MailboxRecord;
+  let indexes: MailboxIndexes;
+  let scope: IndexScope;
+
+  beforeEach(async () => {
+    m = await makeMail();
+    await m.mail.ensureDefaults(m.alice, m.aliceId);
+    inbox = (await m.mail.findMailbox(m.alice, m.aliceId, 'INBOX')) as MailboxRecord;
+    for (let i = 0; i < 3; i++) await m.mail.deliver(m.aliceId, message({ subject: `s${i}` }));
+    indexes = new MailboxIndexes(m.storage.store);
+    m.storage.bus.subscribe((nudge) => indexes.nudge(nudge));
+    scope = { mail: m.mail, access: m.alice, account: m.aliceId };
+  });
+
+  it('shares one index per mailbox and follows the change log', async () => {
+    const a = await indexes.acquire(scope, inbox.id);
+    const b = await indexes.acquire(scope, inbox.id);
+    assert.equal(a, b);
+    assert.deepEqual(
+      [...a.summaries()].map((s) => s.uid),
+      [1, 2, 3],
+    );
+    const start = a.cursor;
+    await m.mail.deliver(m.aliceId, message({ subject: 'new' }));
+    await m.mail.store(m.alice, m.aliceId, inbox.id, [1], { op: 'add', flags: ['\\Seen'] });
+    await m.mail.store(m.alice, m.aliceId, inbox.id, [2], { op: 'add', flags: ['\\Deleted'] });
+    await m.mail.expunge(m.alice, m.aliceId, inbox.id);
+    await a.sync();
+    assert.ok(a.cursor > start);
+    assert.deepEqual(
+      [...a.summaries()].map((s) => s.uid),
+      [1, 3, 4],
+    );
+    assert.deepEqual(a.get(1)?.flags, ['\\Seen']);
+    assert.deepEqual(new Set(a.changedSince(start)), new Set([1, 2, 4]));
+    assert.deepEqual(a.changedSince(a.cursor), []);
+  });
+
+  it('marks a mailbox deleted elsewhere as gone', async () => {
+    const box = await m.mail.createMailbox(m.alice, m.aliceId, 'Doomed');
+    const index = await indexes.acquire(scope, box.id);
+    await m.mail.deleteMailbox(m.alice, m.aliceId, box.id);
+    await index.sync();
+    assert.equal(index.gone, true);
+  });
+
+  it('reads EmailRecords once, then from the cache', async () => {
+    const index = await indexes.acquire(scope, inbox.id);
+    const first = await indexes.records(scope, index, [1, 2]);
+    assert.equal(first.get(1)?.envelope.subject, 's0');
+    let reads = 0;
+    const original = m.mail.getMessages.bind(m.mail);
+    m.mail.getMessages = async (...args) => {
+      reads++;
+      return original(...args);
+    };
+    const again = await indexes.records(scope, index, [1, 2, 3]);
+    assert.equal(reads, 1, 'only uid 3 was read');
+    assert.deepEqual([...again.keys()].sort(), [1, 2, 3]);
+    assert.equal(again.get(2)?.envelope.subject, 's1');
+  });
+});
