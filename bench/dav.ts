@@ -39,6 +39,7 @@ import { buildCore } from '../src/main.ts';
 import { createDavService } from '../src/protocols/dav/dav-service.ts';
 import { HttpServer } from '../src/protocols/http/http-server.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
+import { type Measured } from './bench-support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const FILES = Number(process.env.BENCH_DAV_FILES ?? 5000);
@@ -212,11 +213,6 @@ function operation(spec: CaseSpec, t: Target, worker: number): (n: number) => Pr
         if (responses !== FILES + 1) throw new Error(`PROPFIND: ${responses} responses`);
       };
   }
-}
-
-interface Measured {
-  readonly rate: number;
-  readonly errors: number;
 }
 
 async function measure(t: Target, spec: CaseSpec): Promise<Measured> {

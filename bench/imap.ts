@@ -31,6 +31,7 @@ import { silentLogger } from '../src/core/log.ts';
 import { buildCore } from '../src/main.ts';
 import { createImapServer } from '../src/protocols/imap/imap-server.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
+import { prng, type Measured, throughputRow } from './bench-support.ts';
 
 const MESSAGES = Number(process.env.BENCH_IMAP_MESSAGES ?? 1000);
 const CLIENTS = Number(process.env.BENCH_IMAP_CLIENTS ?? 8);
@@ -64,19 +65,6 @@ const WORDS = [
   'partner',
 ];
 const NAMES = ['Alice', 'Bruno', 'Chiara', 'Dmitri', 'Elena', 'Farid', 'Greta', 'Hugo'];
-
-/** A deterministic PRNG, so both servers get the same messages and request sequence. */
-function prng(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)] as T;
@@ -297,11 +285,6 @@ const CASES: readonly { name: string; unit: string; op: Operation }[] = [
     },
   },
 ];
-
-interface Measured {
-  readonly rate: number;
-  readonly errors: number;
-}
 
 /** Run `op` on CLIENTS connections for SECONDS; units per second. */
 async function measure(port: number, op: Operation): Promise<Measured> {
@@ -633,21 +616,15 @@ const imapBench: BenchModule = {
       } finally {
         await commune.stop();
       }
-      const rows: BenchRow[] = CASES.map((c) => {
-        const a = ours.cases.get(c.name);
-        const b = theirs?.cases.get(c.name);
-        const errors = (a?.errors ?? 0) + (b?.errors ?? 0);
-        return {
-          case: c.name,
+      const rows: BenchRow[] = CASES.map((c) =>
+        throughputRow({
+          name: c.name,
           unit: c.unit,
-          commune: a?.rate ?? 0,
-          ...(b === undefined ? {} : { reference: b.rate }),
-          higherIsBetter: true,
-          ...(errors > 0
-            ? { note: `errors: Commune ${a?.errors ?? 0}, Dovecot ${b?.errors ?? 0}` }
-            : {}),
-        };
-      });
+          ours: ours.cases.get(c.name),
+          theirs: theirs?.cases.get(c.name),
+          referenceName: 'Dovecot',
+        }),
+      );
       for (const p of ['p50', 'p99'] as const) {
         rows.push({
           case: `IDLE wake-up ${p}`,

@@ -36,6 +36,7 @@ import { Argon2idHasher } from '../src/storage/directory/password-hasher.ts';
 import type { PasswordHasher } from '../src/storage/directory/password-hasher.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
+import { prng, type Measured, throughputRow } from './bench-support.ts';
 
 const USERS = Number(process.env.BENCH_LDAP_USERS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -128,19 +129,6 @@ function people(): Person[] {
     given: GIVEN[i % GIVEN.length] ?? 'X',
     family: `${FAMILY[Math.floor(i / GIVEN.length) % FAMILY.length] ?? 'Y'}${Math.floor(i / (GIVEN.length * FAMILY.length)) || ''}`,
   }));
-}
-
-/** A deterministic PRNG per worker, so both servers get the same request sequence. */
-function prng(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
 }
 
 function fragment(rand: () => number, all: readonly Person[]): string {
@@ -408,11 +396,6 @@ async function startSlapd(dir: string, all: readonly Person[], hash: string) {
   };
 }
 
-interface Measured {
-  readonly rate: number;
-  readonly errors: number;
-}
-
 /** Load generation runs in a worker thread, so the client does not share the server's loop. */
 function measureInWorker(url: string, caseName: string): Promise<Measured> {
   return new Promise((resolve, reject) => {
@@ -477,21 +460,15 @@ const ldapBench: BenchModule = {
         }
       }
 
-      const rows: BenchRow[] = CASES.map((c) => {
-        const a = ours.get(c.name);
-        const b = theirs?.get(c.name);
-        const errors = (a?.errors ?? 0) + (b?.errors ?? 0);
-        return {
-          case: c.name,
+      const rows: BenchRow[] = CASES.map((c) =>
+        throughputRow({
+          name: c.name,
           unit: 'ops/s',
-          commune: a?.rate ?? 0,
-          ...(b === undefined ? {} : { reference: b.rate }),
-          higherIsBetter: true,
-          ...(errors > 0
-            ? { note: `errors: Commune ${a?.errors ?? 0}, slapd ${b?.errors ?? 0}` }
-            : {}),
-        };
-      });
+          ours: ours.get(c.name),
+          theirs: theirs?.get(c.name),
+          referenceName: 'slapd',
+        }),
+      );
       return {
         reference: 'OpenLDAP slapd (back-mdb, eq+sub indexes on uid mail cn sn givenName)',
         ...(skipped === undefined ? {} : { referenceSkipped: skipped }),

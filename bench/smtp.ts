@@ -37,6 +37,7 @@ import { loadTls } from '../src/protocols/shared/tls.ts';
 import { Directory } from '../src/storage/directory/directory.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
+import { throughputRow } from './bench-support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
@@ -313,21 +314,15 @@ const smtpBench: BenchModule = {
           await postfix.stop();
         }
       }
-      const rows: BenchRow[] = CASES.map((c) => {
-        const a = ours.get(c.name);
-        const b = theirs?.get(c.name);
-        const errors = (a?.errors ?? 0) + (b?.errors ?? 0);
-        return {
-          case: c.name,
+      const rows: BenchRow[] = CASES.map((c) =>
+        throughputRow({
+          name: c.name,
           unit: 'msg/s',
-          commune: a?.rate ?? 0,
-          ...(b === undefined ? {} : { reference: b.rate }),
-          higherIsBetter: true,
-          ...(errors > 0
-            ? { note: `errors: Commune ${a?.errors ?? 0}, Postfix ${b?.errors ?? 0}` }
-            : {}),
-        };
-      });
+          ours: ours.get(c.name),
+          theirs: theirs?.get(c.name),
+          referenceName: 'Postfix',
+        }),
+      );
       return {
         reference: 'Postfix (smtpd -> queue -> virtual maildir)',
         ...(skipped === undefined ? {} : { referenceSkipped: skipped }),
