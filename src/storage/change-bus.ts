@@ -11,6 +11,12 @@ export interface ChangeNudge {
   readonly collections: readonly string[];
 }
 
+/**
+ * A nudge for this account means "any account may have moved" (sent after a cross-node bus
+ * reconnects): every reader re-reads every cursor it holds.
+ */
+export const RESYNC_ALL_ACCOUNTS = -1;
+
 export type ChangeListener = (nudge: ChangeNudge) => void;
 
 export interface ChangeBus {

@@ -25,12 +25,13 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { ChangeBus, ChangeListener, ChangeNudge } from './change-bus.ts';
+import { RESYNC_ALL_ACCOUNTS } from './change-bus.ts';
 import { LocalChangeBus } from './local-change-bus.ts';
 import { oneLine, quoteIdent } from './backends/postgres-store.ts';
 import { CommuneError } from '../core/errors.ts';
 
 /** The account of the "re-read every cursor" nudge emitted after a reconnect. */
-export const RESYNC_ALL_ACCOUNTS = -1;
+export { RESYNC_ALL_ACCOUNTS };
 
 /** PostgreSQL rejects NOTIFY payloads of 8000 bytes or more. */
 const MAX_PAYLOAD = 7900;

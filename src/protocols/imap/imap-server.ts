@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import type { Endpoint, ProtocolServer } from '../../core/lifecycle.ts';
 import type { Core } from '../../main.ts';
-import type { ChangeNudge } from '../../storage/change-bus.ts';
+import { RESYNC_ALL_ACCOUNTS, type ChangeNudge } from '../../storage/change-bus.ts';
 import type { MailService } from '../../storage/mail/mail-service.ts';
 import { TcpListener } from '../shared/tcp-listener.ts';
 import type { ConnectionInfo } from '../shared/tcp-listener.ts';
@@ -45,7 +45,11 @@ export function createImapServer(core: Core, options: ImapServerOptions = {}): P
 
   const route = (nudge: ChangeNudge): void => {
     indexes.nudge(nudge);
-    for (const session of byAccount.get(nudge.account) ?? []) {
+    const targets =
+      nudge.account === RESYNC_ALL_ACCOUNTS
+        ? [...byAccount.values()].flatMap((set) => [...set])
+        : (byAccount.get(nudge.account) ?? []);
+    for (const session of targets) {
       try {
         session.nudge(nudge);
       } catch (err) {

@@ -13,7 +13,7 @@
  */
 
 import type { AccessContext } from '../../core/principal.ts';
-import type { ChangeNudge } from '../../storage/change-bus.ts';
+import { RESYNC_ALL_ACCOUNTS, type ChangeNudge } from '../../storage/change-bus.ts';
 import { currentChangeId, readChanges } from '../../storage/change-log.ts';
 import type { EmailRecord, MessageRecord, MessageSummary } from '../../storage/mail/mail-types.ts';
 import type { MailService } from '../../storage/mail/mail-service.ts';
@@ -304,8 +304,9 @@ export class MailboxIndexes {
 
   /** Route a change-bus nudge to the indexes of its account (at once, loading ones too). */
   nudge(nudge: ChangeNudge): void {
+    const all = nudge.account === RESYNC_ALL_ACCOUNTS;
     for (const index of this.#indexes.values()) {
-      if (index.account === nudge.account) index.nudge(nudge);
+      if (all || index.account === nudge.account) index.nudge(nudge);
     }
   }
 

@@ -34,6 +34,7 @@ import { VERSION } from '../../core/version.ts';
 import { currentChangeId, readChanges } from '../../storage/change-log.ts';
 import type { Directory } from '../../storage/directory/directory.ts';
 import { DIRECTORY_ACCOUNT, DIRECTORY_COLLECTION } from '../../storage/directory/directory.ts';
+import { RESYNC_ALL_ACCOUNTS } from '../../storage/change-bus.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { normalizeDn } from './dn.ts';
 import { prepareCaseIgnore } from './string-prep.ts';
@@ -888,7 +889,9 @@ export class DirectoryTree {
   /** Follow change nudges for the directory account. */
   start(): void {
     this.#unsubscribe ??= this.#options.storage.bus.subscribe((nudge) => {
-      if (nudge.account === DIRECTORY_ACCOUNT) this.#stale = true;
+      if (nudge.account === DIRECTORY_ACCOUNT || nudge.account === RESYNC_ALL_ACCOUNTS) {
+        this.#stale = true;
+      }
     });
   }
 

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { MailboxIndexes } from '../../../src/protocols/imap/mailbox-index.ts';
+import { RESYNC_ALL_ACCOUNTS } from '../../../src/storage/change-bus.ts';
 import type { IndexScope } from '../../../src/protocols/imap/mailbox-index.ts';
 import type { MailboxRecord } from '../../../src/storage/mail/mail-types.ts';
 import { makeMail, message } from '../../storage/mail/mail-fixture.ts';
@@ -48,6 +49,27 @@ describe('MailboxIndexes', () => {
     assert.deepEqual(a.get(1)?.flags, ['\\Seen']);
     assert.deepEqual(new Set(a.changedSince(start)), new Set([1, 2, 4]));
     assert.deepEqual(a.changedSince(a.cursor), []);
+  });
+
+  it('catches up on a resync-all nudge (a cross-node bus that reconnected)', async () => {
+    const index = await indexes.acquire(scope, inbox.id);
+    // a change whose own nudge was lost: committed behind the bus's back
+    const publish = m.storage.bus.publish.bind(m.storage.bus);
+    m.storage.bus.publish = () => undefined;
+    await m.mail.deliver(m.aliceId, message({ subject: 'unannounced' }));
+    m.storage.bus.publish = publish;
+    await index.sync();
+    assert.deepEqual(
+      [...index.summaries()].map((s) => s.uid),
+      [1, 2, 3],
+      'no nudge, no refresh',
+    );
+    indexes.nudge({ account: RESYNC_ALL_ACCOUNTS, changeId: 0n, collections: [] });
+    await index.sync();
+    assert.deepEqual(
+      [...index.summaries()].map((s) => s.uid),
+      [1, 2, 3, 4],
+    );
   });
 
   it('marks a mailbox deleted elsewhere as gone', async () => {
