@@ -19,6 +19,31 @@ export type MultigetWriter = (
   text: () => Promise<string>,
 ) => Promise<void>;
 
+/**
+ * Walk the DAV:href elements of a multiget body in order: an href that does not resolve gets a
+ * 404 here; the others are handed to `visit` with the node they name (undefined if none).
+ */
+export async function forEachHref(
+  dr: DavRequest,
+  body: XmlElement,
+  out: MultistatusWriter,
+  visit: (path: string, member: DavNode | undefined) => Promise<void>,
+): Promise<void> {
+  const hrefs = elementsOf(body).filter((e) => e.ns === DAV_NS && e.name === 'href');
+  if (hrefs.length === 0) throw DavError.badRequest('multiget needs hrefs');
+  for (const h of hrefs) {
+    const raw = textOf(h).trim();
+    let path: string;
+    try {
+      path = dr.resolveUri(raw);
+    } catch {
+      out.status(raw, 404);
+      continue;
+    }
+    await visit(path, await dr.lookup(path).catch(() => undefined));
+  }
+}
+
 export function multigetReport(
   ns: string,
   name: string,
@@ -31,30 +56,19 @@ export function multigetReport(
       node.tree === tree && isHomeDavNode(node) && node.home.collection !== undefined,
     async run(dr, _node, body) {
       const write = prepare(body);
-      const hrefs = elementsOf(body).filter((e) => e.ns === DAV_NS && e.name === 'href');
-      if (hrefs.length === 0) throw DavError.badRequest('multiget needs hrefs');
       const out = new MultistatusWriter();
-      for (const h of hrefs) {
-        const raw = textOf(h).trim();
-        let path: string;
-        try {
-          path = dr.resolveUri(raw);
-        } catch {
-          out.status(raw, 404);
-          continue;
-        }
-        const member = await dr.lookup(path).catch(() => undefined);
+      await forEachHref(dr, body, out, async (path, member) => {
         if (!member || !isHomeDavNode(member) || !member.home.resource || member.tree !== tree) {
           out.status(path, 404);
-          continue;
+          return;
         }
         if (!(await dr.privileges(member)).has('read')) {
           out.status(path, 403);
-          continue;
+          return;
         }
         const res = member.home.resource;
         await write(dr, out, member, () => tree.kind.store.text(res));
-      }
+      });
       dr.sendXml(207, out.finish());
     },
   };

@@ -8,10 +8,42 @@ import type { ContactsService } from '../../../storage/contacts/contacts-service
 import { DavError } from '../dav-error.ts';
 import type { DavReport } from '../dav-plugin.ts';
 import { MultistatusWriter } from '../multistatus.ts';
-import { CARDDAV_NS, DAV_NS, attribute, childElement, clark, elementsOf, textOf } from '../xml.ts';
+import {
+  CARDDAV_NS,
+  DAV_NS,
+  attribute,
+  childElement,
+  clark,
+  elementsOf,
+  textOf,
+  type XmlElement,
+} from '../xml.ts';
 import { isHomeDavNode, type CollectionHomeTree } from '../caldav/collection-home-tree.ts';
 import { parsePropFilter } from '../caldav/filter-xml.ts';
 import { parseAddressDataRequest, writeCardResponse } from './address-data-request.ts';
+
+/** The filter (test + prop-filters) and limit of an addressbook-query body (§10.5, §8.6.1). */
+export function parseAddressbookQuery(body: XmlElement): {
+  test: 'anyof' | 'allof';
+  props: ReturnType<typeof parsePropFilter>[];
+  limit: number | undefined;
+} {
+  const filterEl = childElement(body, CARDDAV_NS, 'filter');
+  const test = (filterEl && attribute(filterEl, 'test')) ?? 'anyof';
+  if (test !== 'anyof' && test !== 'allof') throw DavError.badRequest('invalid filter test');
+  const props = filterEl
+    ? elementsOf(filterEl)
+        .filter((e) => e.ns === CARDDAV_NS && e.name === 'prop-filter')
+        .map((e) => parsePropFilter(e, CARDDAV_NS, 'anyof'))
+    : [];
+  const limitEl = childElement(body, CARDDAV_NS, 'limit');
+  const nresults = limitEl && childElement(limitEl, CARDDAV_NS, 'nresults');
+  const limit = nresults ? Number(textOf(nresults).trim()) : undefined;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+    throw DavError.badRequest('invalid limit');
+  }
+  return { test, props, limit };
+}
 
 export function addressbookQueryReport(
   tree: CollectionHomeTree,
@@ -25,20 +57,7 @@ export function addressbookQueryReport(
       node.home.collection !== undefined &&
       node.collection,
     async run(dr, node, body) {
-      const filterEl = childElement(body, CARDDAV_NS, 'filter');
-      const test = (filterEl && attribute(filterEl, 'test')) ?? 'anyof';
-      if (test !== 'anyof' && test !== 'allof') throw DavError.badRequest('invalid filter test');
-      const props = filterEl
-        ? elementsOf(filterEl)
-            .filter((e) => e.ns === CARDDAV_NS && e.name === 'prop-filter')
-            .map((e) => parsePropFilter(e, CARDDAV_NS, 'anyof'))
-        : [];
-      const limitEl = childElement(body, CARDDAV_NS, 'limit');
-      const nresults = limitEl && childElement(limitEl, CARDDAV_NS, 'nresults');
-      const limit = nresults ? Number(textOf(nresults).trim()) : undefined;
-      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-        throw DavError.badRequest('invalid limit');
-      }
+      const { test, props, limit } = parseAddressbookQuery(body);
       const request = parseAddressDataRequest(body);
       const { owner, collection } = tree.collectionOf(node);
       const { matches, truncated } = await contacts.query(

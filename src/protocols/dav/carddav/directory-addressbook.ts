@@ -12,7 +12,8 @@ import type { Principal } from '../../../core/principal.ts';
 import type { DirectoryCard, DirectoryCards } from '../../../storage/contacts/directory-cards.ts';
 import type { Directory } from '../../../storage/directory/directory.ts';
 import type { HomeMount } from '../caldav/collection-home-tree.ts';
-import { parsePropFilter } from '../caldav/filter-xml.ts';
+import { forEachHref } from '../caldav/calendar-multiget-report.ts';
+import { parseAddressbookQuery } from './addressbook-query-report.ts';
 import { DavError } from '../dav-error.ts';
 import type {
   ContentTree,
@@ -26,7 +27,7 @@ import { liveProperty, type DavReport, type LiveProperty } from '../dav-plugin.t
 import { MultistatusWriter } from '../multistatus.ts';
 import { PrivilegeSet } from '../privileges.ts';
 import { SYNC_TOKEN_PREFIX } from '../trees/files-tree.ts';
-import { CARDDAV_NS, DAV_NS, attribute, childElement, clark, elementsOf, textOf } from '../xml.ts';
+import { CARDDAV_NS, DAV_NS, clark } from '../xml.ts';
 import {
   ADDRESS_DATA,
   parseAddressDataRequest,
@@ -265,20 +266,7 @@ export function directoryQueryReport(book: DirectoryAddressBook, cards: Director
     name: clark(CARDDAV_NS, 'addressbook-query'),
     applies: (node) => node.tree === book && isBook(node),
     async run(dr, node, body) {
-      const filterEl = childElement(body, CARDDAV_NS, 'filter');
-      const test = (filterEl && attribute(filterEl, 'test')) ?? 'anyof';
-      if (test !== 'anyof' && test !== 'allof') throw DavError.badRequest('invalid filter test');
-      const props = filterEl
-        ? elementsOf(filterEl)
-            .filter((e) => e.ns === CARDDAV_NS && e.name === 'prop-filter')
-            .map((e) => parsePropFilter(e, CARDDAV_NS, 'anyof'))
-        : [];
-      const limitEl = childElement(body, CARDDAV_NS, 'limit');
-      const nresults = limitEl && childElement(limitEl, CARDDAV_NS, 'nresults');
-      const limit = nresults ? Number(textOf(nresults).trim()) : undefined;
-      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-        throw DavError.badRequest('invalid limit');
-      }
+      const { test, props, limit } = parseAddressbookQuery(body);
       const request = parseAddressDataRequest(body);
       if (!isDirectoryDavNode(node)) throw DavError.notFound();
       const { owner } = node.book;
@@ -307,26 +295,15 @@ export function directoryMultigetReport(book: DirectoryAddressBook): DavReport {
     applies: (node) => node.tree === book,
     async run(dr, _node, body) {
       const request = parseAddressDataRequest(body);
-      const hrefs = elementsOf(body).filter((e) => e.ns === DAV_NS && e.name === 'href');
-      if (hrefs.length === 0) throw DavError.badRequest('multiget needs hrefs');
       const out = new MultistatusWriter();
-      for (const h of hrefs) {
-        const raw = textOf(h).trim();
-        let path: string;
-        try {
-          path = dr.resolveUri(raw);
-        } catch {
-          out.status(raw, 404);
-          continue;
-        }
-        const member = await dr.lookup(path).catch(() => undefined);
+      await forEachHref(dr, body, out, async (path, member) => {
         if (!member || member.tree !== book || !isDirectoryDavNode(member) || !member.book.card) {
           out.status(path, 404);
-          continue;
+          return;
         }
         const { text } = member.book.card;
         await writeCardResponse(dr, out, member, request, async () => text);
-      }
+      });
       dr.sendXml(207, out.finish());
     },
   };
