@@ -62,18 +62,27 @@ export class MailRepository {
     this.#now = parts.now;
   }
 
-  /** The thread of a message: that of the first known message it refers to, else new. */
+  /**
+   * The thread of a message: that of the first known message it refers to, else new.
+   * `pending` holds the threads given earlier in the same commit (message id -> thread id),
+   * so a batch sees its own not yet committed messages; it is updated.
+   */
   async thread(
     account: number,
     links: { messageId: string | null; references: readonly string[] },
+    pending: Map<string, string> = new Map(),
   ): Promise<{ threadId: string; threadOps: Op[] }> {
     const ids = [...links.references, ...(links.messageId === null ? [] : [links.messageId])];
     const raws = await this.#storage.store.getMany(ids.map((id) => mailKeys.thread(account, id)));
-    const known = raws.find((raw) => raw !== undefined);
-    const threadId = known === undefined ? objectIdOf('T') : decodeJson<string>(known);
+    const knownAt = ids.findIndex((id, i) => pending.has(id) || raws[i] !== undefined);
+    const threadId =
+      knownAt < 0
+        ? objectIdOf('T')
+        : (pending.get(ids[knownAt] as string) ?? decodeJson<string>(raws[knownAt] as Uint8Array));
     const threadOps: Op[] = [];
     ids.forEach((id, i) => {
-      if (raws[i] === undefined) {
+      if (raws[i] === undefined && !pending.has(id)) {
+        pending.set(id, threadId);
         threadOps.push({
           type: 'put',
           key: mailKeys.thread(account, id),

@@ -55,14 +55,10 @@ import type { BlobSource, ByteRange } from '../blob-store.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { ChangeEntry, Op } from '../store.ts';
 import type { Storage } from '../storage.ts';
-import {
-  decodeCounter,
-  decodeJson,
-  encodeCounter,
-  encodeJson,
-  prefixRange,
-  unpack,
-} from '../keys.ts';
+import { decodeCounter, decodeJson, encodeJson, prefixRange, unpack } from '../keys.ts';
+import { appendBatchPlan } from './append-batch.ts';
+import type { PendingAppend } from './append-batch.ts';
+import { Coalescer } from './coalescer.ts';
 import { headerDigest, threadLinks } from './header-digest.ts';
 import { MailRepository, objectIdOf } from './mail-repository.ts';
 import {
@@ -84,7 +80,6 @@ import type {
   AppendResult,
   ChangesSinceResult,
   CopyResult,
-  EmailRecord,
   ExpungeResult,
   MailboxInfo,
   MailboxRecord,
@@ -139,6 +134,7 @@ export class MailService {
   readonly #now: () => Date;
   readonly #mimeLimits: Partial<MimeLimits>;
   readonly #repo: MailRepository;
+  readonly #appends: Coalescer<number, PendingAppend, AppendResult>;
 
   constructor(options: MailServiceOptions) {
     this.#storage = options.storage;
@@ -151,6 +147,9 @@ export class MailService {
       directory: this.#directory,
       now: this.#now,
     });
+    this.#appends = new Coalescer((account, items) =>
+      this.#repo.transact(account, (r) => appendBatchPlan(this.#repo, r, account, items)),
+    );
   }
 
   // ---- access ----
@@ -583,58 +582,23 @@ export class MailService {
       throw err;
     }
     const { ref, index } = stored;
-    const emailId = objectIdOf('M');
-    const links = threadLinks(index.headers);
-    // 2. One commit: email record, index entry (uid = last + 1), counters, usage, thread.
-    return this.#repo.transact(account, async (r) => {
-      const record = await this.#repo.requireRecord(account, mailboxId, r);
-      if (record.noselect) throw new CommuneError('invalid-argument', 'mailbox is not selectable');
-      const last = Number(decodeCounter(await r.get(mailKeys.lastUid(account, mailboxId))));
-      if (last >= MAX_UID) throw new CommuneError('conflict', 'mailbox has run out of UIDs');
-      const ops: Op[] = await this.#repo.quotaOps(r, account, limit, ref.size, 1);
-      const { threadId, threadOps } = await this.#repo.thread(account, links);
-      const email: EmailRecord = {
-        emailId,
-        threadId,
+    // 2. One commit for this message and those delivered to the account meanwhile: email
+    // record, index entry (uid = last + 1), counters, usage, thread (append-batch.ts).
+    return this.#appends.submit(account, {
+      mailboxId,
+      email: {
+        emailId: objectIdOf('M'),
         blob: ref.hash,
         size: ref.size,
         envelope: index.envelope,
         body: index.body,
         parts: index.parts,
         digest: headerDigest(index.headers),
-      };
-      const uid = last + 1;
-      const summary = { flags, size: ref.size, internalDate, zone, emailId, threadId };
-      const delta = emptyDelta();
-      countMessage(delta, flags, ref.size, 1);
-      ops.push(
-        { type: 'put', key: mailKeys.email(account, emailId), value: encodeJson(email) },
-        { type: 'incr', key: mailKeys.emailRefs(account, emailId), delta: 1n },
-        { type: 'incr', key: mailKeys.blobRefs(ref.hash), delta: 1n },
-        putEntry(account, mailboxId, uid, summary),
-        {
-          type: 'put',
-          key: mailKeys.lastUid(account, mailboxId),
-          value: encodeCounter(BigInt(uid)),
-        },
-        putHighestModseq(account, mailboxId),
-        ...counterOps(account, mailboxId, delta),
-        ...keywordOps(account, mailboxId, flags),
-        ...threadOps,
-      );
-      return {
-        ops,
-        changes: [messageChange(account, mailboxId, uid, 'created')],
-        result: (modseq) => ({
-          uid,
-          uidValidity: record.uidValidity,
-          modseq: modseq ?? 0n,
-          emailId,
-          threadId,
-          size: ref.size,
-          mailboxId,
-        }),
-      };
+      },
+      links: threadLinks(index.headers),
+      flags,
+      internalDate,
+      zone,
     });
   }
 

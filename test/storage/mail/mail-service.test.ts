@@ -6,6 +6,7 @@ import type { ChangeNudge } from '../../../src/storage/change-bus.ts';
 import { readChanges } from '../../../src/storage/change-log.ts';
 import { DEFAULT_MAILBOXES } from '../../../src/storage/mail/mail-service.ts';
 import type { MailboxRecord } from '../../../src/storage/mail/mail-types.ts';
+import { MailRepository } from '../../../src/storage/mail/mail-repository.ts';
 import { sectionRange } from '../../../src/storage/mail/mime/mime-part.ts';
 import { makeMail, message } from './mail-fixture.ts';
 import type { MailFixture } from './mail-fixture.ts';
@@ -295,9 +296,75 @@ describe('MailService', () => {
         byUid.map((r) => r.uid),
         Array.from({ length: 200 }, (_, i) => i + 1),
       );
-      for (let i = 1; i < byUid.length; i++) assert.ok(byUid[i]!.modseq > byUid[i - 1]!.modseq);
-      assert.equal(new Set(results.map((r) => r.modseq)).size, 200);
-      assert.equal((await f.mail.status(f.alice, f.aliceId, inbox.id)).messages, 200);
+      // Concurrent appends are coalesced into few commits: one MODSEQ per commit, never
+      // decreasing in UID order (RFC 7162 lets messages changed together share one).
+      for (let i = 1; i < byUid.length; i++) assert.ok(byUid[i]!.modseq >= byUid[i - 1]!.modseq);
+      const commits = new Set(results.map((r) => r.modseq)).size;
+      assert.ok(commits < 200, `expected coalesced commits, got ${commits}`);
+      const listed = await f.mail.listMessages(f.alice, f.aliceId, inbox.id);
+      assert.deepEqual(
+        listed.map((m) => [m.uid, m.modseq]),
+        byUid.map((r) => [r.uid, r.modseq]),
+      );
+      const status = await f.mail.status(f.alice, f.aliceId, inbox.id);
+      assert.equal(status.messages, 200);
+      assert.equal(status.uidNext, 201);
+      assert.equal(status.highestModseq, byUid.at(-1)!.modseq);
+    });
+
+    it('refuses one message of a coalesced batch alone (over quota), the others land', async () => {
+      await f.directory.setQuota(f.aliceId, 60_000);
+      const small = Array.from({ length: 5 }, (_, i) => message({ subject: `s${i}` }));
+      const big = message({ subject: 'big', body: 'z'.repeat(40_000) });
+      const outcomes = await Promise.allSettled([
+        ...small.map((m) => append(inbox.id, m)),
+        append(inbox.id, big),
+        append(inbox.id, message({ subject: 'big2', body: 'z'.repeat(40_000) })),
+      ]);
+      const rejected = outcomes.filter((o) => o.status === 'rejected');
+      assert.equal(rejected.length, 1);
+      assert.match(String((rejected[0] as PromiseRejectedResult).reason), /quota/);
+      const listed = await f.mail.listMessages(f.alice, f.aliceId, inbox.id);
+      assert.deepEqual(
+        listed.map((m) => m.uid),
+        [1, 2, 3, 4, 5, 6],
+      );
+      const usage = await f.mail.quota(f.alice, f.aliceId);
+      assert.equal(usage.messages, 6);
+      assert.equal(
+        usage.storage,
+        listed.reduce((sum, m) => sum + m.size, 0),
+      );
+    });
+
+    it('threads a reply with its parent when both are appended at once', async () => {
+      const parent = message({ subject: 'p', messageId: 'p@x' });
+      const reply = message({
+        subject: 'r',
+        messageId: 'r@x',
+        inReplyTo: 'p@x',
+        references: '<p@x>',
+      });
+      const [a, b] = await Promise.all([append(inbox.id, parent), append(inbox.id, reply)]);
+      assert.equal(a.threadId, b.threadId);
+    });
+
+    it('threads within one commit: a batch sees the thread ids it gives itself', async () => {
+      const repo = new MailRepository({
+        storage: f.storage,
+        directory: f.directory,
+        now: () => new Date(),
+      });
+      const pending = new Map<string, string>();
+      const first = await repo.thread(f.aliceId, { messageId: 'p@x', references: [] }, pending);
+      const second = await repo.thread(
+        f.aliceId,
+        { messageId: 'r@x', references: ['p@x', 'p@x'] },
+        pending,
+      );
+      assert.equal(second.threadId, first.threadId);
+      assert.equal(first.threadOps.length, 1);
+      assert.equal(second.threadOps.length, 1, 'only the new id r@x is written');
     });
 
     it('changes flags (add, remove, replace) with new modseqs and counters', async () => {
