@@ -54,11 +54,30 @@ function splitFields(text: string): string[] {
   return out.map((f) => `${f}\r\n`);
 }
 
+/** Header fields whose presence makes the body matter (a body hash to check). */
+const SIGNATURE_FIELD = /^(?:dkim-signature|arc-seal|arc-message-signature)[ \t]*:/im;
+
+/**
+ * What mailauth must read of `message`: all of it when the header carries a DKIM or ARC
+ * signature (their body hashes cover the body), else the header alone — SPF works on the
+ * envelope and DMARC on From plus the SPF and DKIM results, so the outcome is the same and
+ * a large unsigned message is not canonicalised and hashed for nothing.
+ */
+export function authenticatedPart(message: Uint8Array): Buffer {
+  const bytes = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  const crlf = bytes.indexOf('\r\n\r\n');
+  const lf = bytes.indexOf('\n\n');
+  const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : -1;
+  if (end < 0) return bytes;
+  const header = bytes.subarray(0, end);
+  return SIGNATURE_FIELD.test(header.toString('latin1')) ? bytes : header;
+}
+
 export async function verifyInbound(
   input: InboundAuthInput,
   options: { random?: () => number } = {},
 ): Promise<InboundAuthResult> {
-  const result = await authenticate(Buffer.from(input.message), {
+  const result = await authenticate(authenticatedPart(input.message), {
     ip: input.clientIp.startsWith('::ffff:') ? input.clientIp.slice(7) : input.clientIp,
     helo: input.helo,
     sender: input.sender,
