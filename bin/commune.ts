@@ -21,6 +21,7 @@ import { runAdminCommand } from '../src/storage/admin/admin-registry.ts';
 import { Directory } from '../src/storage/directory/directory.ts';
 import { Argon2idHasher } from '../src/storage/directory/password-hasher.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
+import { runMigrateCommand } from '../src/storage/migrate-command.ts';
 import { resolve } from 'node:path';
 
 const HELP = `commune ${VERSION}: groupware server (mail, calendars, contacts, files, directory)
@@ -55,6 +56,17 @@ Usage:
   commune group add ADDRESS [--name NAME] a group, also a distribution list
   commune group member GROUP MEMBER [--remove]
   commune group members GROUP
+  commune share add OWNER COLLECTION SHAREE [--write]
+                                          share a calendar (NAME or calendars/NAME) or an
+                                          address book (addressbooks/NAME) with a user or a
+                                          group, read-only unless --write
+  commune share remove OWNER COLLECTION SHAREE
+  commune share list OWNER [COLLECTION]
+  commune migrate --to level:DIR | --to postgres://USER@HOST/DB
+                  [--to-blobs postgres|fs] [--to-blob-dir DIR] [--to-schema NAME]
+                  [--verify-only]         copy the configured store (server stopped) into
+                                          an empty one, blobs included, and verify counts
+                                          and checksums; --verify-only compares again
 
 Options:
   --config FILE        JSON settings file (see config/default.json)
@@ -98,6 +110,11 @@ function parseCommandLine(argv: string[]): {
     disable: { type: 'boolean' },
     enable: { type: 'boolean' },
     json: { type: 'boolean' },
+    to: { type: 'string' },
+    'to-blobs': { type: 'string' },
+    'to-blob-dir': { type: 'string' },
+    'to-schema': { type: 'string' },
+    'verify-only': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
   };
@@ -409,6 +426,34 @@ function printResult(result: unknown): void {
   console.log(lines.length ? lines.join('\n') : JSON.stringify(result, null, 2));
 }
 
+/** `commune migrate`: refuses while a server runs on the data dir. */
+async function migrate(config: Config, flags: Flags): Promise<number> {
+  if (typeof flags.to !== 'string') {
+    throw new CommuneError(
+      'invalid-argument',
+      'migrate needs --to level:DIR or --to postgres://... (see commune --help)',
+    );
+  }
+  const dataDir = resolve(config.server.dataDir);
+  const running = await runningServer(dataDir);
+  if (running) {
+    throw new CommuneError(
+      'unavailable',
+      `a server (pid ${running.pid}) is running on ${dataDir}: stop it before migrating`,
+    );
+  }
+  const text = (flag: string): string | undefined =>
+    typeof flags[flag] === 'string' ? flags[flag] : undefined;
+  return runMigrateCommand(config, {
+    to: flags.to,
+    blobs: text('to-blobs'),
+    blobDir: text('to-blob-dir'),
+    schema: text('to-schema'),
+    verifyOnly: flags['verify-only'] === true,
+    json: flags.json === true,
+  });
+}
+
 async function serve(config: Config): Promise<void> {
   const log = createLogger(config.log.level);
   const server = await startServer(config, log);
@@ -446,6 +491,10 @@ async function main(argv: string[]): Promise<void> {
   const command = positionals[0] ?? 'serve';
   if (command === 'serve') {
     await serve(config);
+    return;
+  }
+  if (command === 'migrate') {
+    process.exitCode = await migrate(config, flags);
     return;
   }
   const { name, args } = await adminRequest(positionals, flags);

@@ -5,6 +5,7 @@
  */
 
 import type { Readable } from 'node:stream';
+import type { Op } from './store.ts';
 
 export interface BlobRef {
   /** SHA-256 of the content, lower-case hex. */
@@ -20,6 +21,12 @@ export interface ByteRange {
 
 export type BlobSource = Uint8Array | string | AsyncIterable<Uint8Array> | Readable;
 
+/** A blob whose durability rides on the caller's commit: `ops` must go into that commit. */
+export interface StagedBlob {
+  readonly ref: BlobRef;
+  readonly ops: readonly Op[];
+}
+
 export interface BlobStore {
   /**
    * Store content, streamed; durable when the promise resolves. Storing content that is
@@ -27,6 +34,13 @@ export interface BlobStore {
    * nothing) when the source turns out larger: CommuneError 'too-large'.
    */
   put(source: BlobSource, options?: { maxSize?: number }): Promise<BlobRef>;
+  /**
+   * Like put, for a caller about to commit records that refer to the blob: a store that
+   * keeps (small) blobs in the Store returns the write as `ops` for that commit instead of
+   * committing it alone (one commit, one fsync; no blob without its referrer); otherwise the
+   * blob is durable on return and `ops` is empty. Optional: callers fall back to put.
+   */
+  stage?(source: BlobSource, options?: { maxSize?: number }): Promise<StagedBlob>;
   /** Stream the content (or a range of it); undefined when absent. */
   get(hash: string, range?: ByteRange): Promise<Readable | undefined>;
   /** The whole content in memory; for small blobs only. */
@@ -36,5 +50,10 @@ export interface BlobStore {
   has(hash: string): Promise<boolean>;
   /** Remove content (callers are responsible for reference counting). */
   delete(hash: string): Promise<void>;
+  /**
+   * The hash of every blob present, each once, in no particular order (for migration and
+   * verification). Blobs put or deleted while the listing runs may or may not appear.
+   */
+  list(): AsyncIterable<string>;
   close(): Promise<void>;
 }

@@ -20,7 +20,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobRef, BlobSource, BlobStore, ByteRange } from './blob-store.ts';
-import { assertBlobHash, assertByteRange, hashBlobSource } from './hash-blob-source.ts';
+import { assertBlobHash, assertByteRange, hashBlobSource, isBlobHash } from './hash-blob-source.ts';
 import { CommuneError } from '../core/errors.ts';
 
 /** Temp files older than this are leftovers of a crash and removed on open. */
@@ -164,9 +164,36 @@ export class FsBlobStore implements BlobStore {
     await rm(this.#path(hash), { force: true });
   }
 
+  /** Walks `ab/cd/`: names that are hashes filed under their own prefix (not tmp/). */
+  async *list(): AsyncIterable<string> {
+    this.#check();
+    for (const ab of await subdirs(this.dir)) {
+      for (const cd of await subdirs(join(this.dir, ab))) {
+        for (const name of await entries(join(this.dir, ab, cd))) {
+          if (isBlobHash(name) && name.startsWith(ab + cd)) yield name;
+        }
+      }
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }
+}
+
+/** Names in `dir`, none when it vanished meanwhile. */
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+}
+
+/** The two-hex-digit fan-out directories in `dir`. */
+async function subdirs(dir: string): Promise<string[]> {
+  return (await entries(dir)).filter((name) => /^[0-9a-f]{2}$/.test(name));
 }
 
 /** Write the whole chunk (a write may be partial). */

@@ -7,15 +7,23 @@
  */
 
 import { Readable } from 'node:stream';
-import type { BlobRef, BlobSource, BlobStore, ByteRange } from './blob-store.ts';
+import type { BlobRef, BlobSource, BlobStore, ByteRange, StagedBlob } from './blob-store.ts';
 import { assertBlobHash, assertByteRange, hashBlobSource } from './hash-blob-source.ts';
-import { Subspace, pack } from './keys.ts';
-import type { Store } from './store.ts';
+import { Subspace, pack, prefixRange, unpack } from './keys.ts';
+import type { KeyRange, Store } from './store.ts';
 
 /** Blobs up to this size are kept inline by default. */
 export const DEFAULT_INLINE_MAX = 64 * 1024;
 
 const inlineKey = (hash: string): Uint8Array => pack(Subspace.blob, 'inline', hash);
+
+/**
+ * The store keys holding inline blob content. Tools that copy or compare records (migrate)
+ * leave this range to the blob API, since another blob store keeps the same blobs elsewhere.
+ */
+export function inlineBlobRange(): KeyRange {
+  return prefixRange(pack(Subspace.blob, 'inline'));
+}
 
 export class InlineBlobStore implements BlobStore {
   readonly #store: Store;
@@ -29,6 +37,13 @@ export class InlineBlobStore implements BlobStore {
   }
 
   async put(source: BlobSource, options: { maxSize?: number } = {}): Promise<BlobRef> {
+    const { ref, ops } = await this.stage(source, options);
+    // Same content from two writers: both puts write the same bytes, so no expect is needed.
+    if (ops.length > 0) await this.#store.commit({ ops: [...ops] });
+    return ref;
+  }
+
+  async stage(source: BlobSource, options: { maxSize?: number } = {}): Promise<StagedBlob> {
     // Read up to the inline limit; past it, hand what was read plus the rest to the large store.
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -39,17 +54,14 @@ export class InlineBlobStore implements BlobStore {
       chunks.push(next.value);
       size += next.value.byteLength;
       if (size > this.#inlineMax) {
-        return this.#large.put(replay(chunks, iterator), options);
+        return { ref: await this.#large.put(replay(chunks, iterator), options), ops: [] };
       }
     }
     const bytes = Buffer.concat(chunks, size);
     const ref = await hashBlobSource(bytes, { maxSize: options.maxSize });
     const key = inlineKey(ref.hash);
-    if ((await this.#store.get(key)) === undefined) {
-      // Same content from two writers: both puts write the same bytes, so no expect is needed.
-      await this.#store.commit({ ops: [{ type: 'put', key, value: bytes }] });
-    }
-    return ref;
+    const present = (await this.#store.get(key)) !== undefined;
+    return { ref, ops: present ? [] : [{ type: 'put', key, value: bytes }] };
   }
 
   async get(hash: string, range?: ByteRange): Promise<Readable | undefined> {
@@ -81,6 +93,17 @@ export class InlineBlobStore implements BlobStore {
     assertBlobHash(hash);
     await this.#store.commit({ ops: [{ type: 'del', key: inlineKey(hash) }] });
     await this.#large.delete(hash);
+  }
+
+  /** Inline blobs in key order, then the large store's (those not also inline). */
+  async *list(): AsyncIterable<string> {
+    for await (const [key] of this.#store.scan(inlineBlobRange())) {
+      const hash = unpack(key).elements[1];
+      if (typeof hash === 'string') yield hash;
+    }
+    for await (const hash of this.#large.list()) {
+      if ((await this.#store.get(inlineKey(hash))) === undefined) yield hash;
+    }
   }
 
   /** Closes the large store; the Store belongs to the Storage that owns both. */

@@ -63,6 +63,11 @@ export class MemoryBlobStore implements BlobStore {
     this.#blobs.delete(hash);
   }
 
+  async *list(): AsyncIterable<string> {
+    this.#check();
+    yield* [...this.#blobs.keys()];
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }

@@ -27,6 +27,8 @@ import { CommuneError } from '../core/errors.ts';
 export const CHUNK_SIZE = 256 * 1024;
 /** Chunk rows fetched per round trip when streaming out. */
 const CHUNKS_PER_READ = 4;
+/** Hashes fetched per round trip by list(). */
+const LIST_PAGE = 1000;
 const STALE_UPLOAD = '1 hour';
 
 const BLOB_MIGRATIONS: readonly Migration[] = [
@@ -234,6 +236,21 @@ export class PgBlobStore implements BlobStore {
       throw err;
     } finally {
       client.release();
+    }
+  }
+
+  /** Hash order, a page per round trip (keyset pagination: no connection held between). */
+  async *list(): AsyncIterable<string> {
+    this.#check();
+    let after = '';
+    for (;;) {
+      const r = await this.#pool.query<{ hash: string }>(
+        `SELECT hash FROM ${this.#t.blobs} WHERE hash > $1 ORDER BY hash LIMIT $2`,
+        [after, LIST_PAGE],
+      );
+      for (const { hash } of r.rows) yield hash;
+      if (r.rows.length < LIST_PAGE) return;
+      after = (r.rows[r.rows.length - 1] as { hash: string }).hash;
     }
   }
 

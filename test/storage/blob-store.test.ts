@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
@@ -41,6 +41,13 @@ async function filesUnder(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)))
     .sort();
+}
+
+/** Every hash `blobs.list()` yields, sorted. */
+async function listed(blobs: BlobStore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const hash of blobs.list()) out.push(hash);
+  return out.sort();
 }
 
 interface BlobFixture {
@@ -92,6 +99,16 @@ function blobContract(name: string, make: () => Promise<BlobFixture>): void {
       await blobs.delete(ref.hash);
       assert.equal(await blobs.has(ref.hash), false);
       assert.equal(await blobs.get(ref.hash), undefined);
+    });
+
+    it('lists every blob once, and deleted ones no more', async () => {
+      assert.deepEqual(await listed(blobs), []);
+      const refs = await Promise.all(['a', 'b', 'c'.repeat(300_000)].map((s) => blobs.put(s)));
+      await blobs.put('a');
+      const hashes = refs.map((r) => r.hash);
+      assert.deepEqual(await listed(blobs), [...hashes].sort());
+      await blobs.delete(hashes[1] as string);
+      assert.deepEqual(await listed(blobs), [hashes[0], hashes[2]].sort());
     });
 
     it('keeps its own copy: changing the source afterwards changes nothing', async () => {
@@ -272,6 +289,28 @@ describe('postgres blobs (PG_URL)', () => {
   });
 });
 
+describe('postgres blob listing (PG_URL)', () => {
+  requirePostgres();
+  it('pages through more hashes than one round trip fetches', async function () {
+    this.timeout(60_000);
+    const { schema, drop } = freshSchema();
+    const blobs = await PgBlobStore.open({ url: PG_URL, schema });
+    try {
+      const want: string[] = [];
+      for (let i = 0; i < 1100; i += 50) {
+        const refs = await Promise.all(
+          Array.from({ length: 50 }, (_, j) => blobs.put(`blob ${i + j}`)),
+        );
+        want.push(...refs.map((r) => r.hash));
+      }
+      assert.deepEqual(await listed(blobs), want.sort());
+    } finally {
+      await blobs.close();
+      await drop();
+    }
+  });
+});
+
 describe('FsBlobStore', () => {
   let dir: string;
   beforeEach(async () => {
@@ -290,6 +329,17 @@ describe('FsBlobStore', () => {
     assert.deepEqual(await readdir(join(dir, 'blobs', 'tmp')), []);
     await blobs.close();
     await assert.rejects(blobs.put('after close'), { code: 'unavailable' });
+  });
+
+  it('lists only hashes filed under their own prefix, never temp files', async () => {
+    const blobs = await FsBlobStore.open(join(dir, 'blobs'));
+    const ref = await blobs.put('listed');
+    const other = sha256('elsewhere');
+    await mkdir(join(dir, 'blobs', 'ff', 'ff'), { recursive: true });
+    await writeFile(join(dir, 'blobs', 'ff', 'ff', other), 'elsewhere');
+    await writeFile(join(dir, 'blobs', 'tmp', `${sha256('temp')}`), 'temp');
+    await writeFile(join(dir, 'blobs', ref.hash.slice(0, 2), 'stray'), 'x');
+    assert.deepEqual(await listed(blobs), [ref.hash]);
   });
 
   it('fails to open on a file with a one-line reason naming the path', async () => {

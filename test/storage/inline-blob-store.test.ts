@@ -65,6 +65,33 @@ describe('InlineBlobStore', () => {
     assert.equal(await blobs.has(sha(long)), false);
   });
 
+  it('lists inline and large blobs, each once', async () => {
+    const small = await blobs.put('tiny');
+    const big = await blobs.put('b'.repeat(40));
+    // the same content in both places (e.g. after inlineMax changed) is listed once
+    await large.put('tiny');
+    const listed: string[] = [];
+    for await (const hash of blobs.list()) listed.push(hash);
+    assert.deepEqual(listed.sort(), [small.hash, big.hash].sort());
+  });
+
+  it("stages a small blob as ops of the caller's commit, a large one durably", async () => {
+    const staged = await blobs.stage('tiny');
+    assert.deepEqual(staged.ref, { hash: sha('tiny'), size: 4 });
+    assert.equal(staged.ops.length, 1);
+    assert.equal(await blobs.has(staged.ref.hash), false, 'nothing written before the commit');
+    await store.commit({ ops: [...staged.ops] });
+    assert.equal(Buffer.from((await blobs.getBytes(staged.ref.hash)) ?? []).toString(), 'tiny');
+    assert.deepEqual((await blobs.stage('tiny')).ops, [], 'present content: nothing to write');
+    const body = 'b'.repeat(40);
+    const big = await blobs.stage(body);
+    assert.deepEqual(big.ops, []);
+    assert.equal(await large.has(big.ref.hash), true);
+    await assert.rejects(blobs.stage('c'.repeat(12), { maxSize: 8 }), (err: unknown) =>
+      isCommuneError(err, 'too-large'),
+    );
+  });
+
   it('refuses malformed hashes', async () => {
     await assert.rejects(blobs.get('../etc/passwd'));
     await assert.rejects(blobs.has('ABC'));

@@ -2,7 +2,7 @@
  * The commit of a batch of appends to one account (coalesced by MailService, see
  * coalescer.ts): every message whose bytes are already in the blob store gets the next UID of
  * its mailbox, in submission order, and the whole batch is one commit — one MODSEQ, one
- * fsync. A message that cannot go in (mailbox gone or \Noselect, over quota, out of UIDs) is
+ * fsync (small messages' bytes included, when the blob store stages them). A message that cannot go in (mailbox gone or \Noselect, over quota, out of UIDs) is
  * refused alone; the others still commit.
  */
 
@@ -32,6 +32,8 @@ export interface PendingAppend {
   readonly mailboxId: number;
   readonly email: Omit<EmailRecord, 'threadId'>;
   readonly links: ThreadLinks;
+  /** The blob's writes when it is staged into this commit (BlobStore.stage). */
+  readonly blobOps: readonly Op[];
   readonly flags: readonly string[];
   readonly internalDate: number;
   readonly zone: number;
@@ -103,6 +105,7 @@ export async function appendBatchPlan(
       }),
       ...keywordOps(account, item.mailboxId, item.flags),
       ...threadOps,
+      ...item.blobOps,
     );
     changes.push(messageChange(account, item.mailboxId, uid, 'created'));
     placed.push({

@@ -581,7 +581,7 @@ export class MailService {
       }
       throw err;
     }
-    const { ref, index } = stored;
+    const { ref, index, blobOps } = stored;
     // 2. One commit for this message and those delivered to the account meanwhile: email
     // record, index entry (uid = last + 1), counters, usage, thread (append-batch.ts).
     return this.#appends.submit(account, {
@@ -596,6 +596,7 @@ export class MailService {
         digest: headerDigest(index.headers),
       },
       links: threadLinks(index.headers),
+      blobOps,
       flags,
       internalDate,
       zone,

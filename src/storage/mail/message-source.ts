@@ -5,6 +5,7 @@
  */
 
 import type { BlobRef, BlobSource, BlobStore } from '../blob-store.ts';
+import type { Op } from '../store.ts';
 import { MimeIndexer } from './mime/mime-indexer.ts';
 import type { MessageIndex, MimeLimits } from './mime/mime-indexer.ts';
 
@@ -25,17 +26,23 @@ async function* tee(
   }
 }
 
-/** Store `source` (at most `maxSize` bytes, else CommuneError 'too-large') and index it. */
+/**
+ * Store `source` (at most `maxSize` bytes, else CommuneError 'too-large') and index it.
+ * `blobOps` are the blob's own writes when the blob store stages it into the caller's commit
+ * (BlobStore.stage): they must be committed with the message records.
+ */
 export async function storeAndIndex(
   blobs: BlobStore,
   source: BlobSource,
   maxSize: number,
   limits: Partial<MimeLimits>,
-): Promise<{ ref: BlobRef; index: MessageIndex }> {
+): Promise<{ ref: BlobRef; index: MessageIndex; blobOps: readonly Op[] }> {
   const indexer = new MimeIndexer(limits);
-  const ref = await blobs.put(
-    tee(source, (chunk) => indexer.write(chunk)),
-    { maxSize },
-  );
-  return { ref, index: indexer.finish() };
+  const teed = tee(source, (chunk) => indexer.write(chunk));
+  if (blobs.stage !== undefined) {
+    const { ref, ops } = await blobs.stage(teed, { maxSize });
+    return { ref, index: indexer.finish(), blobOps: ops };
+  }
+  const ref = await blobs.put(teed, { maxSize });
+  return { ref, index: indexer.finish(), blobOps: [] };
 }

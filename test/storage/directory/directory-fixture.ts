@@ -27,6 +27,7 @@ function unusedBlobs(): BlobStore {
     size: fail,
     has: fail,
     delete: fail,
+    list: fail,
     close: async () => {},
   };
 }
