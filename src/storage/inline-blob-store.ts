@@ -8,6 +8,7 @@
 
 import { Readable } from 'node:stream';
 import type { BlobRef, BlobSource, BlobStore, ByteRange, StagedBlob } from './blob-store.ts';
+import { readHead } from './blob-head.ts';
 import { assertBlobHash, assertByteRange, hashBlobSource } from './hash-blob-source.ts';
 import { Subspace, pack, prefixRange, unpack } from './keys.ts';
 import type { KeyRange, Store } from './store.ts';
@@ -44,20 +45,11 @@ export class InlineBlobStore implements BlobStore {
   }
 
   async stage(source: BlobSource, options: { maxSize?: number } = {}): Promise<StagedBlob> {
-    // Read up to the inline limit; past it, hand what was read plus the rest to the large store.
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const iterator = chunksOf(source)[Symbol.asyncIterator]();
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) break;
-      chunks.push(next.value);
-      size += next.value.byteLength;
-      if (size > this.#inlineMax) {
-        return { ref: await this.#large.put(replay(chunks, iterator), options), ops: [] };
-      }
-    }
-    const bytes = Buffer.concat(chunks, size);
+    // Read up to the inline limit; past it, all of it goes to the large store.
+    const head = await readHead(source, Math.min(this.#inlineMax, options.maxSize ?? Infinity));
+    if (head.stream !== undefined)
+      return { ref: await this.#large.put(head.stream, options), ops: [] };
+    const bytes = head.whole;
     const ref = await hashBlobSource(bytes, { maxSize: options.maxSize });
     const key = inlineKey(ref.hash);
     const present = (await this.#store.get(key)) !== undefined;
@@ -109,33 +101,5 @@ export class InlineBlobStore implements BlobStore {
   /** Closes the large store; the Store belongs to the Storage that owns both. */
   async close(): Promise<void> {
     await this.#large.close();
-  }
-}
-
-/** The source as byte chunks (strings as UTF-8). */
-async function* chunksOf(source: BlobSource): AsyncIterable<Uint8Array> {
-  if (typeof source === 'string') {
-    yield Buffer.from(source, 'utf8');
-    return;
-  }
-  if (source instanceof Uint8Array) {
-    yield source;
-    return;
-  }
-  for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-    yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-  }
-}
-
-/** The chunks already read, then the rest of the iterator. */
-async function* replay(
-  read: readonly Uint8Array[],
-  rest: AsyncIterator<Uint8Array>,
-): AsyncIterable<Uint8Array> {
-  yield* read;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    yield next.value;
   }
 }

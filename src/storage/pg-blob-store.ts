@@ -7,7 +7,8 @@
  *   blob_chunks  (upload, n, data bytea)            the content in CHUNK_SIZE rows
  *   blobs        (hash PK, size, upload, chunk_size) finished content, by SHA-256
  *
- * A put streams its chunks under a fresh upload id (each chunk row committed as it comes, so
+ * Content of one chunk or less goes in with one statement (upload, chunk and blob rows). A
+ * larger put streams its chunks under a fresh upload id (each chunk row committed as it comes, so
  * no transaction stays open while a client sends), hashing as it goes; at the end one
  * transaction inserts the `blobs` row. When the hash is already there (dedup, or a concurrent
  * put of the same content won), the upload's chunks are deleted instead. Uploads left behind
@@ -18,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
 import type { BlobRef, BlobSource, BlobStore, ByteRange } from './blob-store.ts';
+import { readHead } from './blob-head.ts';
 import { assertBlobHash, assertByteRange, hashBlobSource } from './hash-blob-source.ts';
 import { createPool, migrate, oneLine, qualify } from './backends/postgres-store.ts';
 import type { Migration } from './backends/postgres-store.ts';
@@ -107,6 +109,41 @@ export class PgBlobStore implements BlobStore {
 
   async put(source: BlobSource, options: { maxSize?: number } = {}): Promise<BlobRef> {
     this.#check();
+    const head = await readHead(source, Math.min(CHUNK_SIZE, options.maxSize ?? Infinity));
+    if (head.whole !== undefined) return this.#putWhole(head.whole, options);
+    return this.#putStreamed(head.stream, options);
+  }
+
+  /**
+   * Content of one chunk at most (most messages, every iCalendar and vCard): upload, chunk
+   * and blob rows in one statement, one round trip and one commit (foreign keys are checked
+   * at the end of the statement, when all three rows exist).
+   */
+  async #putWhole(bytes: Buffer, options: { maxSize?: number }): Promise<BlobRef> {
+    const ref = await hashBlobSource(bytes, { maxSize: options.maxSize });
+    const upload = randomUUID();
+    const chunk =
+      bytes.byteLength === 0
+        ? ''
+        : `, c AS (INSERT INTO ${this.#t.chunks} (upload, n, data) VALUES ($1, 0, $5))`;
+    const r = await this.#pool.query(
+      `WITH u AS (INSERT INTO ${this.#t.uploads} (upload) VALUES ($1))${chunk},
+       b AS (INSERT INTO ${this.#t.blobs} (hash, size, upload, chunk_size)
+             VALUES ($2, $3, $1, $4) ON CONFLICT (hash) DO NOTHING RETURNING 1)
+       SELECT count(*)::int AS n FROM b`,
+      bytes.byteLength === 0
+        ? [upload, ref.hash, ref.size, CHUNK_SIZE]
+        : [upload, ref.hash, ref.size, CHUNK_SIZE, bytes],
+    );
+    // Already there (dedup, or a concurrent put of the same content won): drop our copy.
+    if ((r.rows[0] as { n: number }).n === 0) await this.#dropUpload(upload);
+    return ref;
+  }
+
+  async #putStreamed(
+    source: AsyncIterable<Uint8Array>,
+    options: { maxSize?: number },
+  ): Promise<BlobRef> {
     const upload = randomUUID();
     await this.#pool.query(`INSERT INTO ${this.#t.uploads} (upload) VALUES ($1)`, [upload]);
     try {
