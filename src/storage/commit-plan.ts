@@ -83,22 +83,36 @@ export function planCommit(
   }
 
   const counters: bigint[] = [];
+  /** The value each incr'd key was left at so far in this batch (counter stamps). */
+  const incremented = new Map<string, bigint>();
+  const counterValue = (stamp: { key: Uint8Array; add: bigint }): bigint => {
+    const base = incremented.get(keyHex(stamp.key));
+    if (base === undefined) throw new RangeError('counter stamp without an earlier incr');
+    const value = base + stamp.add;
+    if (value < 0n) throw new RangeError('counter stamp would be negative');
+    return value;
+  };
   for (const op of batch.ops) {
     switch (op.type) {
-      case 'put':
+      case 'put': {
+        let key = op.key;
+        let value = op.value;
         if (op.stamp) {
           const changeId = changeIds.get(op.stamp.account);
           if (changeId === undefined) {
             throw new RangeError(`stamp names account ${op.stamp.account} without change entries`);
           }
-          write(
-            stampAt(op.key, op.stamp.keyOffset, changeId),
-            stampAt(op.value, op.stamp.valueOffset, changeId),
-          );
-        } else {
-          write(op.key, op.value);
+          key = stampAt(key, op.stamp.keyOffset, changeId);
+          value = stampAt(value, op.stamp.valueOffset, changeId);
         }
+        if (op.counterStamp) {
+          const stamped = counterValue(op.counterStamp);
+          key = stampAt(key, op.counterStamp.keyOffset, stamped);
+          value = stampAt(value, op.counterStamp.valueOffset, stamped);
+        }
+        write(key, value);
         break;
+      }
       case 'del':
         write(op.key, undefined);
         break;
@@ -106,6 +120,7 @@ export function planCommit(
         const next = decodeCounter(read(op.key)) + op.delta;
         write(op.key, encodeCounter(next));
         counters.push(next);
+        incremented.set(keyHex(op.key), next);
         break;
       }
       case 'expect':
@@ -120,21 +135,28 @@ export function planCommit(
     const record: ChangeLogRecord = {
       e: (batch.changes ?? [])
         .filter((c) => c.account === account)
-        .map((c) => [c.collection, c.id, c.kind] as const),
+        .map(
+          (c) =>
+            [
+              c.collection,
+              c.idCounter === undefined ? c.id : String(counterValue(c.idCounter)),
+              c.kind,
+            ] as const,
+        ),
     };
     write(changeLogKey(account, changeId), encodeJson(record));
   }
   return { ok: true, writes: [...overlay.values()], counters, changeIds };
 }
 
-/** A copy of `bytes` with `changeId` written as 8 bytes big-endian at `offset` (if given). */
-function stampAt(bytes: Uint8Array, offset: number | undefined, changeId: bigint): Uint8Array {
+/** A copy of `bytes` with `stamp` written as 8 bytes big-endian at `offset` (if given). */
+function stampAt(bytes: Uint8Array, offset: number | undefined, stamp: bigint): Uint8Array {
   if (offset === undefined) return bytes;
   if (!Number.isInteger(offset) || offset < 0 || offset + 8 > bytes.length) {
     throw new RangeError(`stamp offset ${offset} outside ${bytes.length} bytes`);
   }
   const out = Uint8Array.from(bytes);
-  new DataView(out.buffer).setBigUint64(offset, changeId);
+  new DataView(out.buffer).setBigUint64(offset, stamp);
   return out;
 }
 

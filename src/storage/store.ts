@@ -32,6 +32,19 @@ export interface PutOp {
     readonly keyOffset?: number;
     readonly valueOffset?: number;
   };
+  /**
+   * Stamp a counter's value into the key and/or value the same way: the value the batch's
+   * last `incr` of `key` before this put left (that incr must come earlier in the batch) plus
+   * `add` (the result must not be negative). This is how records get numbers allocated by the
+   * commit itself (IMAP UIDs: one incr of the mailbox's last UID by n, then n puts stamped
+   * with add = -n + 1 .. 0), so concurrent writers never conflict over the allocation.
+   */
+  readonly counterStamp?: {
+    readonly key: Uint8Array;
+    readonly add: bigint;
+    readonly keyOffset?: number;
+    readonly valueOffset?: number;
+  };
 }
 
 /** Remove `key` (no error when absent). */
@@ -73,6 +86,12 @@ export interface ChangeEntry {
   readonly collection: string;
   readonly id: string;
   readonly kind: ChangeKind;
+  /**
+   * Log as id, instead of `id`, the decimal value the batch's incr ops leave the counter at
+   * `key` at, plus `add` (see PutOp.counterStamp): the entry of a record whose number the
+   * commit allocates.
+   */
+  readonly idCounter?: { readonly key: Uint8Array; readonly add: bigint };
 }
 
 export interface Batch {

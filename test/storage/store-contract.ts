@@ -12,7 +12,9 @@ import {
   decodeCounter,
   encodeCounter,
   pack,
+  prefixRange,
   stampOffset,
+  unpack,
 } from '../../src/storage/keys.ts';
 import { currentChangeId, readChanges } from '../../src/storage/change-log.ts';
 
@@ -534,6 +536,96 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
             }))(),
         );
         assert.equal(await currentChangeId(store, 5), 0n);
+      });
+
+      it('stamps numbers allocated by an incr of the same batch (counter stamps)', async () => {
+        const counter = pack(Subspace.mail, 'last', 1);
+        const elements = [1, 'item', 0] as const;
+        const keyOffset = stampOffset(Subspace.mail, elements, 2);
+        const allocate = async (n: number, tag: string) =>
+          ok(
+            await store.commit({
+              ops: [
+                { type: 'incr', key: counter, delta: BigInt(n) },
+                ...Array.from({ length: n }, (_, i) => ({
+                  type: 'put' as const,
+                  key: pack(Subspace.mail, ...elements),
+                  value: new Uint8Array([...new Uint8Array(8), ...text(`${tag}${i}`)]),
+                  counterStamp: { key: counter, add: BigInt(i - n + 1), keyOffset, valueOffset: 0 },
+                })),
+              ],
+            }),
+          );
+        assert.deepEqual((await allocate(3, 'a')).counters, [3n]);
+        const logged = ok(
+          await store.commit({
+            ops: [{ type: 'incr', key: counter, delta: 0n }],
+            changes: [
+              {
+                account: 31,
+                collection: 'c',
+                id: '',
+                kind: 'created',
+                idCounter: { key: counter, add: -1n },
+              },
+              { account: 31, collection: 'c', id: 'plain', kind: 'updated' },
+            ],
+          }),
+        );
+        assert.equal(logged.changeIds.get(31), 1n);
+        const { changes } = await readChanges(store, 31, 0n);
+        assert.deepEqual(
+          changes.flatMap((c) => c.entries.map((e) => e.id)),
+          ['2', 'plain'],
+        );
+        // concurrent allocations never conflict and never overlap
+        await Promise.all([allocate(2, 'b'), allocate(2, 'c'), allocate(1, 'd')]);
+        assert.deepEqual(await store.get(counter), encodeCounter(8n));
+        const items: [bigint, string][] = [];
+        for await (const [key, value] of store.scan(prefixRange(pack(Subspace.mail, 1, 'item')))) {
+          const n = unpack(key).elements[2] as bigint | number;
+          const stamped = new DataView(value.buffer, value.byteOffset).getBigUint64(0);
+          assert.equal(BigInt(n), stamped, 'key and value carry the same number');
+          items.push([stamped, Buffer.from(value.subarray(8)).toString()]);
+        }
+        assert.deepEqual(
+          items.map(([n]) => n),
+          [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n],
+        );
+        assert.deepEqual(
+          items.slice(0, 3).map(([, t]) => t),
+          ['a0', 'a1', 'a2'],
+        );
+        const later = items.slice(3).map(([, t]) => t);
+        assert.deepEqual([...later].sort(), ['b0', 'b1', 'c0', 'c1', 'd0']);
+        for (const tag of ['b', 'c']) {
+          assert.equal(
+            later.indexOf(`${tag}1`),
+            later.indexOf(`${tag}0`) + 1,
+            'a batch is contiguous',
+          );
+        }
+      });
+
+      it('refuses a counter stamp without an earlier incr of its key, applying nothing', async () => {
+        const counter = pack(Subspace.mail, 'last', 2);
+        await assert.rejects(
+          (async () =>
+            store.commit({
+              ops: [
+                { type: 'put', key: b(1), value: b(1) },
+                {
+                  type: 'put',
+                  key: b(2),
+                  value: new Uint8Array(8),
+                  counterStamp: { key: counter, add: 0n, valueOffset: 0 },
+                },
+                { type: 'incr', key: counter, delta: 1n },
+              ],
+            }))(),
+        );
+        assert.equal(await store.get(b(1)), undefined);
+        assert.equal(await store.get(counter), undefined);
       });
     });
 

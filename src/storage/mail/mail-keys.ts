@@ -60,3 +60,8 @@ export const mailKeys = {
 export function tombstoneStampOffset(a: number, mb: number): number {
   return stampOffset(M, ['gone', a, mb, 0], 3);
 }
+
+/** Where a message index key carries its UID (PutOp.counterStamp.keyOffset). */
+export function messageUidOffset(a: number, mb: number): number {
+  return stampOffset(M, ['msg', a, mb, 0], 3);
+}

@@ -5,7 +5,7 @@
 
 import type { ChangeEntry, ChangeKind, Op, PutOp } from '../store.ts';
 import { encodeJson } from '../keys.ts';
-import { MAILBOX_COUNTERS, mailKeys, tombstoneStampOffset } from './mail-keys.ts';
+import { MAILBOX_COUNTERS, mailKeys, messageUidOffset, tombstoneStampOffset } from './mail-keys.ts';
 import type { MailboxCounter } from './mail-keys.ts';
 import { encodeEntry, modseqPlaceholder } from './message-entry.ts';
 import { DELETED, SEEN, hasFlag, keywordsOf } from './message-flags.ts';
@@ -15,7 +15,8 @@ import type { MailboxRecord, MessageSummary } from './mail-types.ts';
 export interface Plan<T> {
   readonly ops: Op[];
   readonly changes: ChangeEntry[];
-  readonly result: (modseq: bigint | null) => T;
+  /** `counters`: the new values of the plan's incr ops, in order (none without a commit). */
+  readonly result: (modseq: bigint | null, counters: readonly bigint[]) => T;
 }
 
 export function noChange<T>(value: T): Plan<T> {
@@ -42,6 +43,44 @@ export function mailboxChange(account: number, mailboxId: number, kind: ChangeKi
 
 export function putMailbox(account: number, record: MailboxRecord): PutOp {
   return { type: 'put', key: mailKeys.mailbox(account, record.id), value: encodeJson(record) };
+}
+
+/**
+ * The index entry of a message whose UID the commit allocates: the value the batch's incr of
+ * the mailbox's last UID leaves, plus `add` (<= 0), stamped into the key; modseq as putEntry.
+ */
+export function putAllocatedEntry(
+  account: number,
+  mailboxId: number,
+  add: bigint,
+  summary: Omit<MessageSummary, 'uid' | 'modseq'>,
+): PutOp {
+  return {
+    type: 'put',
+    key: mailKeys.message(account, mailboxId, 0),
+    value: encodeEntry(summary),
+    stamp: { account, valueOffset: 0 },
+    counterStamp: {
+      key: mailKeys.lastUid(account, mailboxId),
+      add,
+      keyOffset: messageUidOffset(account, mailboxId),
+    },
+  };
+}
+
+/** The "created" change entry of a message whose UID the commit allocates (see above). */
+export function allocatedMessageChange(
+  account: number,
+  mailboxId: number,
+  add: bigint,
+): ChangeEntry {
+  return {
+    account,
+    collection: mailboxCollection(mailboxId),
+    id: '',
+    kind: 'created',
+    idCounter: { key: mailKeys.lastUid(account, mailboxId), add },
+  };
 }
 
 /** The index entry of `uid`, its modseq stamped by the commit. */

@@ -99,12 +99,12 @@ export class MailRepository {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const reader = new TxnReader(this.#storage.store);
         const plan = await build(reader);
-        if (plan.ops.length === 0 && plan.changes.length === 0) return plan.result(null);
+        if (plan.ops.length === 0 && plan.changes.length === 0) return plan.result(null, []);
         const result = await this.#storage.commit({
           ops: [...reader.expects(), ...plan.ops],
           changes: plan.changes,
         });
-        if (result.ok) return plan.result(result.changeIds.get(account) ?? null);
+        if (result.ok) return plan.result(result.changeIds.get(account) ?? null, result.counters);
       }
       throw new CommuneError('conflict', 'too much concurrent mailbox activity, try again');
     });

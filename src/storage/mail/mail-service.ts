@@ -148,7 +148,9 @@ export class MailService {
       now: this.#now,
     });
     this.#appends = new Coalescer((account, items) =>
-      this.#repo.transact(account, (r) => appendBatchPlan(this.#repo, r, account, items)),
+      this.#repo.transact(account, (r) =>
+        appendBatchPlan(this.#repo, r, this.#storage.store, account, items),
+      ),
     );
   }
 
