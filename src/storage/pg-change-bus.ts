@@ -35,6 +35,8 @@ export { RESYNC_ALL_ACCOUNTS };
 
 /** PostgreSQL rejects NOTIFY payloads of 8000 bytes or more. */
 const MAX_PAYLOAD = 7900;
+/** Nudges sent in one statement at most. */
+const NOTIFY_BATCH = 256;
 
 export interface PgChangeBusOptions {
   readonly url: string;
@@ -69,6 +71,9 @@ export class PgChangeBus implements ChangeBus {
   readonly #seen = new Map<number, bigint>();
   /** Nudges not yet sent because the connection is down, coalesced per account. */
   readonly #pending = new Map<number, ChangeNudge>();
+  readonly #outbox: ChangeNudge[] = [];
+  #sending = false;
+  #turn: Promise<void> = Promise.resolve();
   #client: pg.Client | undefined;
   #timer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -129,15 +134,54 @@ export class PgChangeBus implements ChangeBus {
     if (seen === undefined || nudge.changeId > seen) this.#seen.set(nudge.account, nudge.changeId);
   }
 
+  /**
+   * Nudges go out in order, one statement at a time on the listening connection (a pg client
+   * must not run queries concurrently): those published while one is in flight leave
+   * together in the next, one transaction for many commits.
+   */
   #send(nudge: ChangeNudge): void {
-    const client = this.#client;
-    if (client === undefined) {
+    if (this.#client === undefined) {
       this.#queue(nudge);
       return;
     }
-    client
-      .query('SELECT pg_notify($1, $2)', [this.channel, this.#encode(nudge)])
-      .catch(() => this.#queue(nudge));
+    this.#outbox.push(nudge);
+    if (!this.#sending) void this.#drainOutbox();
+  }
+
+  async #drainOutbox(): Promise<void> {
+    this.#sending = true;
+    try {
+      while (this.#outbox.length > 0) {
+        const batch = this.#outbox.splice(0, NOTIFY_BATCH);
+        const client = this.#client;
+        if (client === undefined) {
+          for (const nudge of batch) this.#queue(nudge);
+          continue;
+        }
+        try {
+          await this.#inTurn(() =>
+            client.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [
+              this.channel,
+              batch.map((nudge) => this.#encode(nudge)),
+            ]),
+          );
+        } catch {
+          for (const nudge of batch) this.#queue(nudge);
+        }
+      }
+    } finally {
+      this.#sending = false;
+    }
+  }
+
+  /** Queries on the listening connection run one after another (nudges, heartbeat). */
+  #inTurn<T>(query: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(query);
+    this.#turn = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   #queue(nudge: ChangeNudge): void {
@@ -194,6 +238,8 @@ export class PgChangeBus implements ChangeBus {
     try {
       await client.connect();
       await client.query(`LISTEN ${quoteIdent(this.channel)}`);
+      // Nudges are best effort (readers re-read the log): no need to wait for a WAL flush.
+      await client.query('SET synchronous_commit = off');
     } catch (err) {
       client.removeAllListeners('end');
       client.on('error', () => {});
@@ -207,7 +253,7 @@ export class PgChangeBus implements ChangeBus {
     this.#client = client;
     clearInterval(this.#heartbeat);
     this.#heartbeat = setInterval(() => {
-      client.query('SELECT 1').catch((err: unknown) => lost(err));
+      this.#inTurn(() => client.query('SELECT 1')).catch((err: unknown) => lost(err));
     }, this.#heartbeatMs);
     this.#heartbeat.unref();
   }

@@ -91,6 +91,28 @@ describe('PgChangeBus (PG_URL)', function () {
     assert.deepEqual(errors, []);
   });
 
+  it('delivers a burst of concurrent commits, each once, batched on one connection', async () => {
+    const a = await node();
+    const b = await node();
+    const onB: ChangeNudge[] = [];
+    b.bus.subscribe((n) => onB.push(n));
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        a.commit({
+          ops: [],
+          changes: [{ account: 5, collection: `c:${i}`, id: '1', kind: 'created' }],
+        }),
+      ),
+    );
+    await last;
+    // Published in commit completion order (which may differ slightly from change id order).
+    assert.deepEqual(
+      onB.map((n) => n.changeId).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)),
+      Array.from({ length: 300 }, (_, i) => BigInt(i + 1)),
+    );
+    assert.deepEqual(errors, []);
+  });
+
   it('reconnects after its connection is killed and emits resync nudges', async () => {
     const a = await node();
     const b = await node();
