@@ -47,6 +47,7 @@ import {
 import { Argon2idHasher } from './password-hasher.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { AuthRateLimiter } from './auth-rate-limiter.ts';
+import { RecordCache } from './record-cache.ts';
 
 /** The change-log account that carries directory changes (the system account). */
 export const DIRECTORY_ACCOUNT = 0;
@@ -205,10 +206,14 @@ export class Directory {
   readonly #hasher: PasswordHasher;
   readonly #limiter: AuthRateLimiter;
   readonly #now: () => Date;
+  readonly #principals: RecordCache<number, Principal>;
+  readonly #domains: RecordCache<string, DomainRecord>;
   #dummyHash: Promise<string> | undefined;
 
   constructor(options: DirectoryOptions) {
     this.#storage = options.storage;
+    this.#principals = new RecordCache(options.storage.bus, DIRECTORY_ACCOUNT);
+    this.#domains = new RecordCache(options.storage.bus, DIRECTORY_ACCOUNT);
     this.primaryDomain = normalizeDomain(options.primaryDomain);
     this.#hasher = options.hasher ?? new Argon2idHasher();
     this.#limiter = options.limiter ?? new AuthRateLimiter();
@@ -245,8 +250,10 @@ export class Directory {
     } catch {
       return undefined;
     }
-    const raw = await this.#storage.store.get(key.domain(domain));
-    return raw && decodeJson<DomainRecord>(raw);
+    return this.#domains.get(domain, async () => {
+      const raw = await this.#storage.store.get(key.domain(domain));
+      return raw && decodeJson<DomainRecord>(raw);
+    });
   }
 
   async listDomains(): Promise<DomainRecord[]> {
@@ -355,8 +362,10 @@ export class Directory {
 
   async getPrincipal(id: number): Promise<Principal | undefined> {
     if (!Number.isSafeInteger(id) || id <= 0) return undefined;
-    const raw = await this.#storage.store.get(key.principal(id));
-    return raw && decodeJson<Principal>(raw);
+    return this.#principals.get(id, async () => {
+      const raw = await this.#storage.store.get(key.principal(id));
+      return raw && decodeJson<Principal>(raw);
+    });
   }
 
   /**
