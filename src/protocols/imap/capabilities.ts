@@ -2,6 +2,12 @@
  * The CAPABILITY list (RFC 9051 §7.2.2): exactly what this server implements, varying with
  * the connection: STARTTLS only before TLS, LOGINDISABLED (RFC 9051 §6.2.3) and no AUTH=
  * mechanisms while passwords may not be sent, no AUTH= once authenticated.
+ *
+ * Non-synchronizing literals (RFC 7888): before authentication only small literals are read
+ * at all, so the server advertises LITERAL- there (`{n+}` up to 4096 octets, the IMAP4rev2
+ * base rule of RFC 9051 §4.3, which IMAP4rev1 clients learn from the capability) and enforces
+ * it; once authenticated it advertises LITERAL+ (any size up to the literal limits). Never
+ * both at once (RFC 7888 §5).
  */
 
 export interface CapabilityFacts {
@@ -14,10 +20,8 @@ export interface CapabilityFacts {
   readonly appendLimit: number;
 }
 
-/** Extensions that do not depend on the connection, in the order they are listed. */
+/** Extensions that do not depend on the connection, listed in this order after LITERAL+/-. */
 const EXTENSIONS: readonly string[] = [
-  'SASL-IR', // RFC 4959
-  'LITERAL+', // RFC 7888
   'ID', // RFC 2971
   'ENABLE', // RFC 5161
   'IDLE', // RFC 2177
@@ -42,6 +46,19 @@ const EXTENSIONS: readonly string[] = [
   'BINARY', // RFC 3516
 ];
 
+/** Largest non-synchronizing literal while LITERAL- is advertised (RFC 7888 §5). */
+export const LITERAL_MINUS_MAX = 4096;
+
+/** LITERAL- before authentication, LITERAL+ after (see above). */
+export function literalCapability(authenticated: boolean): 'LITERAL+' | 'LITERAL-' {
+  return authenticated ? 'LITERAL+' : 'LITERAL-';
+}
+
+/** The largest `{n+}` literal accepted in that state: what the literal capability allows. */
+export function maxNonSyncLiteral(authenticated: boolean, maxLiteral: number): number {
+  return authenticated ? maxLiteral : Math.min(LITERAL_MINUS_MAX, maxLiteral);
+}
+
 /** SASL mechanisms of AUTHENTICATE (RFC 4616 PLAIN, and the widespread LOGIN). */
 export const SASL_MECHANISMS: readonly string[] = ['PLAIN', 'LOGIN'];
 
@@ -52,6 +69,11 @@ export function capabilityList(facts: CapabilityFacts): string[] {
     if (facts.plaintextAllowed) out.push(...SASL_MECHANISMS.map((m) => `AUTH=${m}`));
     else out.push('LOGINDISABLED');
   }
-  out.push(...EXTENSIONS, `APPENDLIMIT=${String(facts.appendLimit)}`);
+  out.push(
+    'SASL-IR', // RFC 4959
+    literalCapability(facts.authenticated), // RFC 7888
+    ...EXTENSIONS,
+    `APPENDLIMIT=${String(facts.appendLimit)}`,
+  );
   return out;
 }

@@ -2,13 +2,14 @@
  * The data items of one FETCH response (RFC 9051 §6.4.5, §7.5.2; BINARY RFC 3516; MODSEQ
  * RFC 7162 §3.1.4; EMAILID/THREADID RFC 8474 §5) from a message's index entry and its
  * EmailRecord. Body sections are byte ranges of the stored message (mime-part.ts
- * sectionRange), streamed from the blob store when written; HEADER.FIELDS and BINARY
- * decoding read their range into memory. A section that does not exist is an empty string,
+ * sectionRange) of the blob the record names, read (small, through the server's BlobCache) or
+ * streamed (large) from the blob store when written; HEADER.FIELDS and BINARY decoding read
+ * their range into memory. A section that does not exist is an empty string,
  * as Dovecot answers it.
  */
 
 import type { Readable } from 'node:stream';
-import type { MessageRecord, MessageSummary } from '../../storage/mail/mail-types.ts';
+import type { EmailRecord, MessageSummary } from '../../storage/mail/mail-types.ts';
 import { selectHeaderFields } from '../../storage/mail/mime/header-fields.ts';
 import { resolveBody, sectionRange } from '../../storage/mail/mime/mime-part.ts';
 import type { SectionRange } from '../../storage/mail/mime/mime-part.ts';
@@ -29,7 +30,7 @@ export interface FetchSource {
   readonly mailboxId: number;
   readonly summary: MessageSummary;
   /** Present when an item needs the EmailRecord (see needsRecord). */
-  readonly record: MessageRecord | undefined;
+  readonly record: EmailRecord | undefined;
 }
 
 export interface FetchPlan {
@@ -62,34 +63,57 @@ export function setsSeen(item: FetchItem): boolean {
   return item.item === 'RFC822' || item.item === 'RFC822.TEXT';
 }
 
-function requireRecord(source: FetchSource): MessageRecord {
+function requireRecord(source: FetchSource): EmailRecord {
   if (source.record === undefined) throw new ImapError('NO', 'Message is gone', 'EXPUNGEISSUED');
   return source.record;
 }
+
+/** Sections up to this size are read in one piece when written; larger ones are streamed. */
+const READ_WHOLE = 64 * 1024;
 
 async function* streamOf(opening: Promise<Readable>): AsyncIterable<Uint8Array> {
   for await (const chunk of await opening) yield chunk as Uint8Array;
 }
 
-/** A byte range of the message, streamed when written. */
+/** A range of the message in memory: from the server's blob cache when it is small. */
+async function readRange(source: FetchSource, range: SectionRange): Promise<Uint8Array> {
+  if (range.end <= range.start) return EMPTY;
+  const { ctx, mailboxId } = source;
+  const record = requireRecord(source);
+  const { access, account } = ctx.user();
+  const { mail, indexes } = ctx.server;
+  if (record.size > indexes.blobs.maxItem) {
+    return mail.readMessage(access, account, mailboxId, record, range);
+  }
+  let whole = indexes.blobs.get(record.blob);
+  if (whole === undefined) {
+    whole = await mail.readMessage(access, account, mailboxId, record);
+    indexes.blobs.set(record.blob, whole);
+  }
+  return whole.subarray(range.start, range.end);
+}
+
+async function* bytesOf(source: FetchSource, range: SectionRange): AsyncIterable<Uint8Array> {
+  yield await readRange(source, range);
+}
+
+/**
+ * A byte range of the message, read from its blob at the range when written (the record
+ * names the blob, so nothing else is read again).
+ */
 function lazyRange(source: FetchSource, start: number, end: number): Bytes {
   if (end <= start) return EMPTY;
-  const { ctx, mailboxId, summary } = source;
+  const { ctx, mailboxId } = source;
+  const record = requireRecord(source);
   const { access, account } = ctx.user();
+  const range = { start, end };
   return {
     size: end - start,
     open: () =>
-      streamOf(
-        ctx.server.mail.openMessage(access, account, mailboxId, summary.uid, { start, end }),
-      ),
+      end - start <= READ_WHOLE
+        ? bytesOf(source, range)
+        : streamOf(ctx.server.mail.openMessage(access, account, mailboxId, record, range)),
   };
-}
-
-async function readRange(source: FetchSource, range: SectionRange): Promise<Uint8Array> {
-  if (range.end <= range.start) return EMPTY;
-  const { ctx, mailboxId, summary } = source;
-  const { access, account } = ctx.user();
-  return ctx.server.mail.readMessage(access, account, mailboxId, summary.uid, range);
 }
 
 /** Narrow a section range to `<offset.length>`. */
@@ -108,7 +132,7 @@ function partialBytes(data: Uint8Array, partial: FetchPartial | null): Uint8Arra
 }
 
 /** The whole message (BODY[], RFC822, BINARY[]). */
-function wholeRange(record: MessageRecord): SectionRange {
+function wholeRange(record: EmailRecord): SectionRange {
   return { start: 0, end: record.size };
 }
 
@@ -199,9 +223,12 @@ export async function fetchItems(
       case 'THREADID':
         out.push({ item: 'THREADID', id: summary.threadId });
         break;
-      case 'ENVELOPE':
-        out.push({ item: 'ENVELOPE', envelope: requireRecord(source).envelope });
+      case 'ENVELOPE': {
+        const { envelope } = requireRecord(source);
+        const wire = source.ctx.server.indexes.envelopeWire(envelope, source.ctx.session.compose);
+        out.push({ item: 'ENVELOPE', envelope, wire });
         break;
+      }
       case 'BODY':
       case 'BODYSTRUCTURE':
         out.push({ item: item.item, body: requireRecord(source).body });

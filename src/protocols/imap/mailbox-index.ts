@@ -9,7 +9,10 @@
  * scanning the store.
  *
  * Entries are immutable MessageSummary objects, shared by reference. EmailRecords (ENVELOPE,
- * BODYSTRUCTURE, part offsets) never change for an email id and are cached here too (LRU).
+ * BODYSTRUCTURE, part offsets) never change for an email id and are cached here too (LRU,
+ * with each ENVELOPE rendered once for FETCH), and so are the mailbox's SEARCH digests
+ * (folded header fields, search/search-digest.ts), so a SEARCH on header keys after the
+ * first reads nothing from the store.
  */
 
 import type { AccessContext } from '../../core/principal.ts';
@@ -17,7 +20,12 @@ import { RESYNC_ALL_ACCOUNTS, type ChangeNudge } from '../../storage/change-bus.
 import { currentChangeId, readChanges } from '../../storage/change-log.ts';
 import type { EmailRecord, MessageRecord, MessageSummary } from '../../storage/mail/mail-types.ts';
 import type { MailService } from '../../storage/mail/mail-service.ts';
+import type { SearchDigest, SearchDigestCache } from '../../storage/mail/search/search-digest.ts';
 import type { Store } from '../../storage/store.ts';
+import { BlobCache } from './blob-cache.ts';
+import { renderEnvelope } from './compose/envelope.ts';
+import type { Envelope } from './compose/envelope.ts';
+import type { ComposeOptions } from './compose/response-writer.ts';
 
 /** Changed entries above which a refresh re-reads the whole index instead. */
 const RELOAD_THRESHOLD = 256;
@@ -27,6 +35,8 @@ const LOG_LIMIT = 20_000;
 const RECORD_CACHE = 10_000;
 /** How long an index nobody has selected is kept (clients that cycle through folders). */
 const LINGER_MS = 30_000;
+/** SEARCH digests kept beyond the mailbox's message count (of expunged messages) at most. */
+const DIGEST_SLACK = 1024;
 
 /** Who loads and refreshes an index (the session that opened it). */
 export interface IndexScope {
@@ -59,6 +69,24 @@ export class MailboxIndex {
   #gone = false;
   /** Keywords ever used in the mailbox, lower case -> first spelling (FLAGS). */
   readonly #keywords = new Map<string, string>();
+  /** UIDNEXT as of the cursor: the mailbox's at load, raised by the messages created since. */
+  #uidNext = 1;
+  /**
+   * HIGHESTMODSEQ as of the cursor: the mailbox's at load, then the last change id that named
+   * the mailbox (every change to it is logged under its collection, RFC 7162 §3.1.2.1).
+   */
+  #highestModseq = 0n;
+  /** SEARCH digests by email id, filled by searches. */
+  #digests = new Map<string, SearchDigest>();
+  /** The digest cache searches of this mailbox use (bounded by the mailbox's size). */
+  readonly searchDigests: SearchDigestCache = {
+    get: (emailId) => this.#digests.get(emailId),
+    set: (emailId, digest) => {
+      // step: digests of expunged messages are dropped all at once when they pile up
+      if (this.#digests.size >= this.#summaries.size + DIGEST_SLACK) this.#digests = new Map();
+      this.#digests.set(emailId, digest);
+    },
+  };
   refs = 0;
   /** Drops the index once nobody has used it for LINGER_MS. */
   linger: NodeJS.Timeout | undefined;
@@ -78,14 +106,18 @@ export class MailboxIndex {
 
   async #load(): Promise<void> {
     const { mail, access, account } = this.#scope;
-    // step: the cursor is read before the entries, so a commit in between is read again
+    // step: the cursor is read before the entries, so a commit in between is read again,
+    // and the status before the entries, so HIGHESTMODSEQ never claims more than they show
     const cursor = await currentChangeId(this.#store, account);
+    const status = await mail.status(access, account, this.mailboxId);
     const [summaries, keywords] = await Promise.all([
       mail.listMessages(access, account, this.mailboxId),
       mail.mailboxKeywords(access, account, this.mailboxId),
     ]);
     for (const s of summaries) this.#summaries.set(s.uid, s);
     this.#addKeywords(keywords);
+    this.#uidNext = status.uidNext;
+    this.#highestModseq = status.highestModseq;
     this.#cursor = cursor;
     this.#logStart = cursor;
   }
@@ -93,6 +125,16 @@ export class MailboxIndex {
   /** The account change id the index reflects (a session's cursor). */
   get cursor(): bigint {
     return this.#cursor;
+  }
+
+  /** UIDNEXT of the mailbox as the index shows it. */
+  get uidNext(): number {
+    return this.#uidNext;
+  }
+
+  /** HIGHESTMODSEQ of the mailbox as the index shows it (never beyond what it shows). */
+  get highestModseq(): bigint {
+    return this.#highestModseq;
   }
 
   /** The mailbox was deleted. */
@@ -179,6 +221,7 @@ export class MailboxIndex {
     for (const change of changes) {
       for (const entry of change.entries) {
         if (entry.collection !== collection) continue;
+        if (change.changeId > this.#highestModseq) this.#highestModseq = change.changeId;
         if (entry.id === 'mailbox') {
           if (entry.kind === 'destroyed') this.#gone = true;
           reload = true;
@@ -187,6 +230,7 @@ export class MailboxIndex {
         const uid = Number(entry.id);
         if (entry.kind === 'destroyed') destroyed.set(uid, change.changeId);
         else changed.set(uid, change.changeId);
+        if (entry.kind === 'created' && uid >= this.#uidNext) this.#uidNext = uid + 1;
       }
     }
     if (this.#gone) {
@@ -218,6 +262,10 @@ export class MailboxIndex {
   async #reload(lastChangeId: bigint): Promise<void> {
     const { mail, access, account } = this.#scope;
     const next = new Map<number, MessageSummary>();
+    // step: read before the entries, so HIGHESTMODSEQ never claims more than they show
+    const status = await mail.status(access, account, this.mailboxId);
+    this.#uidNext = status.uidNext;
+    this.#highestModseq = status.highestModseq;
     for (const s of await mail.listMessages(access, account, this.mailboxId)) {
       next.set(s.uid, s);
       this.#addKeywords(s.flags);
@@ -262,9 +310,16 @@ function summaryOf(record: MessageRecord): MessageSummary {
  * cache of EmailRecords by email id. One per server.
  */
 export class MailboxIndexes {
+  /** Recently read small message blobs (FETCH of body sections). */
+  readonly blobs = new BlobCache();
   readonly #store: Store;
   readonly #indexes = new Map<string, MailboxIndex>();
   readonly #records = new Map<string, EmailRecord>();
+  /** Rendered ENVELOPEs (null: needs a literal), by options, as long as the envelope lives. */
+  readonly #envelopes = [
+    new WeakMap<Envelope, Uint8Array | null>(),
+    new WeakMap<Envelope, Uint8Array | null>(),
+  ];
 
   constructor(store: Store) {
     this.#store = store;
@@ -311,20 +366,20 @@ export class MailboxIndexes {
   }
 
   /**
-   * Full records of `uids` (live entries of `index`), EmailRecords from the cache where
+   * The EmailRecords of `uids` (live entries of `index`) by UID, from the cache where
    * possible; missing ones are read with getMessages.
    */
   async records(
     scope: IndexScope,
     index: MailboxIndex,
     uids: readonly number[],
-  ): Promise<Map<number, MessageRecord>> {
-    const out = new Map<number, MessageRecord>();
+  ): Promise<Map<number, EmailRecord>> {
+    const out = new Map<number, EmailRecord>();
     const missing: number[] = [];
     for (const uid of uids) {
       const summary = index.get(uid);
       const email = summary === undefined ? undefined : this.#cachedEmail(scope, summary.emailId);
-      if (summary !== undefined && email !== undefined) out.set(uid, { ...email, ...summary });
+      if (email !== undefined) out.set(uid, email);
       else missing.push(uid);
     }
     if (missing.length > 0) {
@@ -334,12 +389,28 @@ export class MailboxIndexes {
         index.mailboxId,
         missing,
       );
-      for (const record of fresh) {
-        out.set(record.uid, record);
-        this.#remember(scope, record);
-      }
+      for (const record of fresh) out.set(record.uid, this.#remember(scope, record));
     }
     return out;
+  }
+
+  /**
+   * An ENVELOPE as encoded response text, rendered once per envelope object (the cached
+   * EmailRecords share theirs) and compose options; undefined when it needs a literal.
+   */
+  envelopeWire(envelope: Envelope, options: ComposeOptions): Uint8Array | undefined {
+    const cache = this.#envelopes[options.utf8 ? 1 : 0] as WeakMap<Envelope, Uint8Array | null>;
+    let wire = cache.get(envelope);
+    if (wire === undefined) {
+      wire = renderEnvelope(envelope, options) ?? null;
+      cache.set(envelope, wire);
+    }
+    return wire ?? undefined;
+  }
+
+  /** A cached EmailRecord, without counting as a use (SEARCH looks at many). */
+  peekEmail(account: number, emailId: string): EmailRecord | undefined {
+    return this.#records.get(`${String(account)}:${emailId}`);
   }
 
   #cachedEmail(scope: IndexScope, emailId: string): EmailRecord | undefined {
@@ -353,21 +424,14 @@ export class MailboxIndexes {
     return email;
   }
 
-  #remember(scope: IndexScope, record: MessageRecord): void {
+  #remember(scope: IndexScope, record: MessageRecord): EmailRecord {
     const { emailId, threadId, blob, size, envelope, body, parts, digest } = record;
-    this.#records.set(`${String(scope.account)}:${emailId}`, {
-      emailId,
-      threadId,
-      blob,
-      size,
-      envelope,
-      body,
-      parts,
-      digest,
-    });
+    const email = { emailId, threadId, blob, size, envelope, body, parts, digest };
+    this.#records.set(`${String(scope.account)}:${emailId}`, email);
     if (this.#records.size > RECORD_CACHE) {
       const oldest = this.#records.keys().next().value;
       if (oldest !== undefined) this.#records.delete(oldest);
     }
+    return email;
   }
 }

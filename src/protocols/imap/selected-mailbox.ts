@@ -15,11 +15,8 @@
 import type { AccessContext } from '../../core/principal.ts';
 import { CommuneError } from '../../core/errors.ts';
 import type { MailService } from '../../storage/mail/mail-service.ts';
-import type {
-  MailboxRecord,
-  MessageRecord,
-  MessageSummary,
-} from '../../storage/mail/mail-types.ts';
+import type { EmailRecord, MailboxRecord, MessageSummary } from '../../storage/mail/mail-types.ts';
+import type { SearchSources } from '../../storage/mail/search/mail-search.ts';
 import { fetchResponse } from './compose/fetch-response.ts';
 import type { FetchResponseItem } from './compose/fetch-response.ts';
 import { untaggedResponse } from './compose/response-line.ts';
@@ -131,8 +128,9 @@ export class SelectedMailbox {
   }
 
   /**
-   * Select: the shared index of the mailbox, brought up to date. HIGHESTMODSEQ is read first,
-   * so it never claims more than the view shows.
+   * Select: the shared index of the mailbox, brought up to date; UIDNEXT and HIGHESTMODSEQ as
+   * the index shows them (kept from the change log, so it never claims more than the view
+   * shows, and a SELECT reads nothing when the index is current).
    */
   static async open(
     scope: MailboxScope,
@@ -140,8 +138,6 @@ export class SelectedMailbox {
     record: MailboxRecord,
     readOnly: boolean,
   ): Promise<{ mailbox: SelectedMailbox; uidNext: number }> {
-    const { mail, access, account } = scope;
-    const before = await mail.status(access, account, record.id);
     const index = await indexes.acquire(scope, record.id);
     try {
       await index.sync();
@@ -152,10 +148,10 @@ export class SelectedMailbox {
         index,
         record,
         readOnly,
-        before.highestModseq,
+        index.highestModseq,
         keywords,
       );
-      return { mailbox, uidNext: Math.max(before.uidNext, mailbox.#maxUid + 1) };
+      return { mailbox, uidNext: Math.max(index.uidNext, mailbox.#maxUid + 1) };
     } catch (err) {
       indexes.release(index);
       throw err;
@@ -169,8 +165,21 @@ export class SelectedMailbox {
     this.#indexes.release(this.#index);
   }
 
-  /** Full records (EmailRecord + entry) of live messages, from the server's cache if there. */
-  records(uids: readonly number[]): Promise<Map<number, MessageRecord>> {
+  /**
+   * What SEARCH may take from memory instead of the store: the view's summaries, the
+   * mailbox's digest cache and the server's cached EmailRecords.
+   */
+  searchSources(): SearchSources {
+    const account = this.#scope.account;
+    return {
+      summaryOf: (uid) => this.summary(uid),
+      digests: this.#index.searchDigests,
+      cachedEmail: (emailId) => this.#indexes.peekEmail(account, emailId),
+    };
+  }
+
+  /** The EmailRecords of live messages by UID, from the server's cache if there. */
+  records(uids: readonly number[]): Promise<Map<number, EmailRecord>> {
     return this.#indexes.records(this.#scope, this.#index, uids);
   }
 

@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { ChangeNudge } from '../../storage/change-bus.ts';
 import { isCommuneError } from '../../core/errors.ts';
-import { capabilityList } from './capabilities.ts';
+import { capabilityList, maxNonSyncLiteral } from './capabilities.ts';
 import { COMMANDS } from './command-registry.ts';
 import type {
   CommandContext,
@@ -181,6 +181,8 @@ export class ImapSession implements SessionView {
   login(user: ImapUser): void {
     if (this.#state.kind !== 'not-authenticated') return;
     this.#state = { kind: 'authenticated', user };
+    // step: LITERAL+ from the next command on (LITERAL- before, see capabilities.ts)
+    this.#reader.setMaxNonSyncLiteralSize(maxNonSyncLiteral(true, this.#maxLiteral));
     this.#userAddress = user.access.address;
     this.#raw.setTimeout(this.#services.settings.authTimeoutMs);
     this.#options.onLogin(this, user.account);
@@ -312,9 +314,16 @@ export class ImapSession implements SessionView {
 
   // ---- input ----
 
+  get #maxLiteral(): number {
+    return Math.max(this.#services.settings.appendLimit, 1024 * 1024);
+  }
+
   #newReader(): CommandReader {
-    const maxLiteral = Math.max(this.#services.settings.appendLimit, 1024 * 1024);
-    return new CommandReader({ maxLiteralSize: maxLiteral });
+    const authenticated = this.#state.kind !== 'not-authenticated';
+    return new CommandReader({
+      maxLiteralSize: this.#maxLiteral,
+      maxNonSyncLiteralSize: maxNonSyncLiteral(authenticated, this.#maxLiteral),
+    });
   }
 
   #receive(chunk: Buffer): void {

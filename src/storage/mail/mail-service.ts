@@ -99,6 +99,7 @@ import { DELETED, applyFlags, hasFlag, normalizeFlags, sameFlags } from './messa
 import { storeAndIndex } from './message-source.ts';
 import type { MimeLimits } from './mime/mime-indexer.ts';
 import { runSearch } from './search/mail-search.ts';
+import type { SearchSources } from './search/mail-search.ts';
 
 export interface MailServiceOptions {
   readonly storage: Storage;
@@ -653,31 +654,49 @@ export class MailService {
     return out;
   }
 
-  /** Stream the message bytes (or a range: a section from sectionRange). */
+  /**
+   * Stream the message bytes (or a range: a section from sectionRange). `message` is the UID,
+   * or the record this service returned for it (getMessages, same account and mailbox): the
+   * blob is then opened at the range directly, without reading the record again.
+   */
   async openMessage(
     ctx: AccessContext,
     account: number,
     mailboxId: number,
-    uid: number,
+    message: number | Pick<MessageRecord, 'blob'>,
     range?: ByteRange,
   ): Promise<Readable> {
-    const message = await this.getMessage(ctx, account, mailboxId, uid);
-    if (message === undefined) throw new CommuneError('not-found', 'no such message');
-    const stream = await this.#storage.blobs.get(message.blob, range);
+    this.#authorize(ctx, account, 'read');
+    const record =
+      typeof message === 'number'
+        ? await this.getMessage(ctx, account, mailboxId, message)
+        : message;
+    if (record === undefined) throw new CommuneError('not-found', 'no such message');
+    const stream = await this.#storage.blobs.get(record.blob, range);
     if (stream === undefined) throw new CommuneError('unavailable', 'message content is missing');
     return stream;
   }
 
-  /** The message bytes (or a range) in memory: for headers and small sections. */
+  /**
+   * The message bytes (or a range) in memory: for headers and small sections. `message` as
+   * for openMessage; a small message given by its record is read in one piece, no stream.
+   */
   async readMessage(
     ctx: AccessContext,
     account: number,
     mailboxId: number,
-    uid: number,
+    message: number | Pick<MessageRecord, 'blob' | 'size'>,
     range?: ByteRange,
   ): Promise<Uint8Array> {
+    // step: up to the inline blob size, one read of the whole is cheaper than a stream
+    if (typeof message !== 'number' && message.size <= 64 * 1024) {
+      this.#authorize(ctx, account, 'read');
+      const bytes = await this.#storage.blobs.getBytes(message.blob);
+      if (bytes === undefined) throw new CommuneError('unavailable', 'message content is missing');
+      return range === undefined ? bytes : bytes.subarray(range.start, range.end);
+    }
     const chunks: Buffer[] = [];
-    for await (const chunk of await this.openMessage(ctx, account, mailboxId, uid, range)) {
+    for await (const chunk of await this.openMessage(ctx, account, mailboxId, message, range)) {
       chunks.push(chunk as Buffer);
     }
     return new Uint8Array(Buffer.concat(chunks));
@@ -859,24 +878,37 @@ export class MailService {
     return { highestModseq, changed, vanished: [...vanished].sort((a, b) => a - b) };
   }
 
-  /** SEARCH over the session's view (see SearchOptions); returns matching UIDs. */
+  /**
+   * SEARCH over the session's view (see SearchOptions); returns matching UIDs. A caller that
+   * keeps the mailbox in memory lends its index, digest cache and email records (SearchSources,
+   * search/mail-search.ts): the summaries are then not read from the store.
+   */
   async search(
     ctx: AccessContext,
     account: number,
     mailboxId: number,
     criteria: readonly SearchKey[],
-    options: SearchOptions = {},
+    options: SearchOptions & SearchSources = {},
   ): Promise<SearchResult> {
     this.#authorize(ctx, account, 'read');
     await this.#repo.requireRecord(account, mailboxId);
-    const summaries = await this.#repo.summaries(account, mailboxId);
+    let view = options.view;
+    let summaryOf = options.summaryOf;
+    if (view === undefined || summaryOf === undefined) {
+      const summaries = await this.#repo.summaries(account, mailboxId);
+      const byUid = new Map(summaries.map((s) => [s.uid, s]));
+      view ??= summaries.map((s) => s.uid);
+      summaryOf = (uid) => byUid.get(uid);
+    }
     return runSearch({
       criteria,
-      summaries,
-      view: options.view ?? summaries.map((s) => s.uid),
+      view,
+      summaryOf,
       now: (options.now ?? this.#now()).getTime(),
       loadEmails: (ids) => this.#repo.emails(account, ids),
       blobs: this.#storage.blobs,
+      digests: options.digests,
+      cachedEmail: options.cachedEmail,
     });
   }
 

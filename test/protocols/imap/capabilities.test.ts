@@ -1,7 +1,7 @@
 /** The CAPABILITY list: exactly what is implemented, varying with TLS and authentication. */
 
 import assert from 'node:assert/strict';
-import { capabilityList } from '../../../src/protocols/imap/capabilities.ts';
+import { capabilityList, maxNonSyncLiteral } from '../../../src/protocols/imap/capabilities.ts';
 
 const BASE = { appendLimit: 1000 };
 
@@ -69,5 +69,22 @@ describe('capabilityList', () => {
       'BINARY',
       'APPENDLIMIT=1000',
     ]);
+  });
+
+  it('LITERAL- before login, LITERAL+ after, never both (RFC 7888 §5)', () => {
+    for (const authenticated of [false, true]) {
+      const caps = capabilityList({
+        ...BASE,
+        authenticated,
+        canStartTls: false,
+        plaintextAllowed: true,
+      });
+      const literal = caps.filter((c) => c.startsWith('LITERAL'));
+      assert.deepEqual(literal, [authenticated ? 'LITERAL+' : 'LITERAL-']);
+    }
+    // step: what the reader enforces matches what is advertised
+    assert.equal(maxNonSyncLiteral(false, 1 << 20), 4096);
+    assert.equal(maxNonSyncLiteral(true, 1 << 20), 1 << 20);
+    assert.equal(maxNonSyncLiteral(false, 1000), 1000);
   });
 });

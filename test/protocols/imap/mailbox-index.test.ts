@@ -95,4 +95,60 @@ describe('MailboxIndexes', () => {
     assert.deepEqual([...again.keys()].sort(), [1, 2, 3]);
     assert.equal(again.get(2)?.envelope.subject, 's1');
   });
+
+  it('keeps UIDNEXT and HIGHESTMODSEQ as the store has them, from the change log', async () => {
+    const index = await indexes.acquire(scope, inbox.id);
+    const status = () => m.mail.status(m.alice, m.aliceId, inbox.id);
+    const expectCurrent = async (what: string) => {
+      await index.sync();
+      const s = await status();
+      assert.equal(index.uidNext, s.uidNext, `${what}: UIDNEXT`);
+      assert.equal(index.highestModseq, s.highestModseq, `${what}: HIGHESTMODSEQ`);
+    };
+    await expectCurrent('loaded');
+    let reads = 0;
+    const original = m.mail.status.bind(m.mail);
+    m.mail.status = async (...args) => {
+      reads++;
+      return original(...args);
+    };
+    await m.mail.deliver(m.aliceId, message({ subject: 'new' }));
+    await expectCurrent('after a delivery');
+    await m.mail.store(m.alice, m.aliceId, inbox.id, [4], { op: 'add', flags: ['\\Deleted'] });
+    await expectCurrent('after a flag change');
+    await m.mail.expunge(m.alice, m.aliceId, inbox.id);
+    // step: the last UID is expunged: UIDNEXT does not go back
+    await expectCurrent('after an expunge');
+    const other = await m.mail.createMailbox(m.alice, m.aliceId, 'Other');
+    await m.mail.deliver(m.aliceId, message({ subject: 'elsewhere' }), { mailbox: other.id });
+    await expectCurrent('after a change to another mailbox');
+    assert.equal(reads, 4, 'only the test read the status: the index followed the log');
+  });
+
+  it('reads UIDNEXT and HIGHESTMODSEQ again when it reloads', async () => {
+    const box = await m.mail.createMailbox(m.alice, m.aliceId, 'Other');
+    await m.mail.deliver(m.aliceId, message({ subject: 'one' }), { mailbox: box.id });
+    const index = await indexes.acquire(scope, box.id);
+    await m.mail.renameMailbox(m.alice, m.aliceId, box.id, 'Renamed');
+    await m.mail.deliver(m.aliceId, message({ subject: 'two' }), { mailbox: box.id });
+    await index.sync();
+    const s = await m.mail.status(m.alice, m.aliceId, box.id);
+    assert.equal(index.uidNext, 3);
+    assert.equal(index.uidNext, s.uidNext);
+    assert.equal(index.highestModseq, s.highestModseq);
+  });
+
+  it('renders each cached ENVELOPE once per compose options', async () => {
+    const index = await indexes.acquire(scope, inbox.id);
+    const envelope = (await indexes.records(scope, index, [1])).get(1)?.envelope;
+    assert.ok(envelope !== undefined);
+    const text = (wire: Uint8Array | undefined): string | undefined =>
+      wire === undefined ? undefined : Buffer.from(wire).toString('utf8');
+    const ascii = indexes.envelopeWire(envelope, { utf8: false });
+    assert.match(text(ascii) ?? '', /^\(".*" "s0" /);
+    assert.equal(indexes.envelopeWire(envelope, { utf8: false }), ascii, 'the same bytes, kept');
+    const accented = { ...envelope, subject: 'Café' };
+    assert.equal(indexes.envelopeWire(accented, { utf8: false }), undefined);
+    assert.match(text(indexes.envelopeWire(accented, { utf8: true })) ?? '', / "Café" /);
+  });
 });

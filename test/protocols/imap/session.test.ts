@@ -14,7 +14,7 @@ import { silentLogger } from '../../../src/core/log.ts';
 import type { ImapServices } from '../../../src/protocols/imap/commands/command.ts';
 import { MailboxIndexes } from '../../../src/protocols/imap/mailbox-index.ts';
 import { ImapSession } from '../../../src/protocols/imap/session.ts';
-import { startImap } from './imap-fixture.ts';
+import { RawClient, startImap } from './imap-fixture.ts';
 import type { ImapFixture } from './imap-fixture.ts';
 import { runTranscript } from './transcript.ts';
 
@@ -155,6 +155,48 @@ describe('IMAP session: passwords and STARTTLS for remote clients', function () 
       assert.match(await readUntil(client, /^a /), /^a OK/m);
     } finally {
       close();
+    }
+  });
+});
+
+describe('IMAP session: non-synchronizing literals (RFC 7888)', function () {
+  this.timeout(30_000);
+  let fx: ImapFixture;
+
+  before(async () => {
+    fx = await startImap();
+  });
+
+  after(async () => {
+    await fx.stop();
+  });
+
+  it('enforces LITERAL- before login and LITERAL+ after', async () => {
+    const client = await RawClient.connect(fx.port);
+    try {
+      assert.match(client.greeting, / LITERAL- /);
+      assert.doesNotMatch(client.greeting, /LITERAL\+/);
+      // step: up to 4096 octets are read without a continuation
+      client.write(`a1 LOGIN {4096+}\r\n${'u'.repeat(4096)} wrong\r\n`);
+      assert.match(await client.until(/^a1 /), /^a1 NO \[AUTHENTICATIONFAILED\]/m);
+      // step: one more is refused; the literal (a command in it) is discarded, the session goes on
+      const inside = `\r\nz1 LOGOUT\r\n${'u'.repeat(4084)}`;
+      client.write(`a2 LOGIN {${inside.length}+}\r\n${inside} wrong\r\na3 NOOP\r\n`);
+      const refused = await client.until(/^a3 /);
+      assert.match(refused, /^a2 BAD \[TOOBIG\]/m);
+      assert.doesNotMatch(refused, /^(\* BYE|z1 )/m);
+      assert.match(refused, /^a3 OK/m);
+      client.send('a4 LOGIN alice alice-secret');
+      const login = await client.until(/^a4 /);
+      assert.match(login, /^a4 OK \[CAPABILITY [^\]]* LITERAL\+ /m);
+      assert.doesNotMatch(login, /LITERAL-/);
+      // step: a pipelined non-synchronizing literal far above 4096 is now accepted
+      const body = `Subject: big\r\n\r\n${'b'.repeat(9000)}\r\n`;
+      client.write(`a5 APPEND INBOX {${Buffer.byteLength(body)}+}\r\n${body}\r\na6 NOOP\r\n`);
+      const appended = await client.until(/^a6 /);
+      assert.match(appended, /^a5 OK \[APPENDUID \d+ 1\]/m);
+    } finally {
+      client.close();
     }
   });
 });

@@ -9,8 +9,9 @@
  * Messages expunged elsewhere but not yet announced are skipped.
  */
 
-import type { MessageRecord } from '../../../storage/mail/mail-types.ts';
-import { fetchResponse } from '../compose/fetch-response.ts';
+import type { EmailRecord } from '../../../storage/mail/mail-types.ts';
+import { writeFetchResponse } from '../compose/fetch-response.ts';
+import { ResponseWriter } from '../compose/response-writer.ts';
 import { vanishedResponse } from '../compose/vanished-response.ts';
 import { fetchItems, needsRecord, setsSeen } from '../fetch-items.ts';
 import { ImapError } from '../imap-error.ts';
@@ -24,6 +25,8 @@ import type { ImapCommandHandler } from './command.ts';
 
 /** Messages whose records are read together. */
 const BATCH = 100;
+/** Response bytes composed before they are handed to the output. */
+const OUTPUT_CHUNK = 32 * 1024;
 
 export const fetchCommand: ImapCommandHandler<'FETCH'> = {
   name: 'FETCH',
@@ -58,7 +61,7 @@ export const fetchCommand: ImapCommandHandler<'FETCH'> = {
     const marksSeen = !mailbox.readOnly && command.items.some(setsSeen);
     for (let i = 0; i < uids.length; i += BATCH) {
       const batch = uids.slice(i, i + BATCH);
-      const records = withRecord ? await mailbox.records(batch) : new Map<number, MessageRecord>();
+      const records = withRecord ? await mailbox.records(batch) : new Map<number, EmailRecord>();
       // step: \Seen for the whole batch in one commit, before the responses carry FLAGS
       const seenNow = new Set<number>();
       if (marksSeen) {
@@ -74,17 +77,24 @@ export const fetchCommand: ImapCommandHandler<'FETCH'> = {
           for (const s of result.changed) seenNow.add(s.uid);
         }
       }
-      for (const uid of batch) {
-        const summary = mailbox.summary(uid);
-        const record = records.get(uid);
-        if (summary === undefined || (withRecord && record === undefined)) continue;
-        const items = await fetchItems(
-          { ctx, mailboxId: mailbox.id, summary, record },
-          plan,
-          seenNow.has(uid),
-        );
-        if (items.some((item) => item.item === 'FLAGS')) mailbox.flagsAnnounced(uid);
-        await ctx.send(fetchResponse(mailbox.seqOf(uid), items, session.compose));
+      // step: the batch's responses share one writer, handed on every OUTPUT_CHUNK bytes
+      const w = new ResponseWriter(session.compose);
+      try {
+        for (const uid of batch) {
+          const summary = mailbox.summary(uid);
+          const record = records.get(uid);
+          if (summary === undefined || (withRecord && record === undefined)) continue;
+          const items = await fetchItems(
+            { ctx, mailboxId: mailbox.id, summary, record },
+            plan,
+            seenNow.has(uid),
+          );
+          if (items.some((item) => item.item === 'FLAGS')) mailbox.flagsAnnounced(uid);
+          writeFetchResponse(w, mailbox.seqOf(uid), items);
+          if (w.length >= OUTPUT_CHUNK) await ctx.send(w.parts());
+        }
+      } finally {
+        await ctx.send(w.parts());
       }
     }
   },

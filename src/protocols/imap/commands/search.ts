@@ -1,6 +1,7 @@
 /**
  * SEARCH (RFC 9051 §6.4.4) and UID SEARCH, with every key the parser knows (evaluated by the
- * mail service over the session's view), CHARSET UTF-8 / US-ASCII (others: NO [BADCHARSET]),
+ * mail service over the session's view, from the in-memory index and digest cache of the
+ * mailbox where the keys allow), CHARSET UTF-8 / US-ASCII (others: NO [BADCHARSET]),
  * ESEARCH return options (RFC 4731), SAVE and `$` (SEARCHRES, RFC 5182), and MODSEQ
  * (CONDSTORE, RFC 7162 §3.1.5, enables CONDSTORE). Once IMAP4rev2 is enabled every answer is
  * an ESEARCH (RFC 9051 §7.3.4).
@@ -97,6 +98,7 @@ export const searchCommand: ImapCommandHandler<'SEARCH'> = {
       const { access, account } = ctx.user();
       const result = await ctx.server.mail.search(access, account, mailbox.id, criteria, {
         view: mailbox.view,
+        ...mailbox.searchSources(),
       });
       const box = mailbox;
       const uids = result.uids.filter((uid) => box.summary(uid) !== undefined);

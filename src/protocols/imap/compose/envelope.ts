@@ -7,7 +7,8 @@
  * A group is written as (NIL NIL "name" NIL), its members, then (NIL NIL NIL NIL).
  */
 
-import type { ResponseWriter } from './response-writer.ts';
+import { ResponseWriter } from './response-writer.ts';
+import type { ComposeOptions } from './response-writer.ts';
 
 export interface EnvelopeAddress {
   /** Display name (decoded or raw header text); null when absent. */
@@ -82,4 +83,18 @@ export function writeEnvelope(w: ResponseWriter, envelope: Envelope): void {
   w.sp();
   writeAddresses(w, envelope.bcc);
   w.sp().nstring(envelope.inReplyTo).sp().nstring(envelope.messageId).raw(')');
+}
+
+/**
+ * The envelope as encoded response text, when it needs no literal (then it can be kept and
+ * written again as is, ResponseWriter.rawBytes); undefined when a value must be a literal.
+ */
+export function renderEnvelope(
+  envelope: Envelope,
+  options: ComposeOptions,
+): Uint8Array | undefined {
+  const w = new ResponseWriter(options);
+  writeEnvelope(w, envelope);
+  const text = w.pendingText();
+  return text === undefined ? undefined : new TextEncoder().encode(text);
 }

@@ -18,7 +18,12 @@ export type FetchResponseItem =
   | { readonly item: 'FLAGS'; readonly flags: readonly string[] }
   | { readonly item: 'INTERNALDATE'; readonly date: Date; readonly zone?: number }
   | { readonly item: 'RFC822.SIZE'; readonly size: number }
-  | { readonly item: 'ENVELOPE'; readonly envelope: Envelope }
+  | {
+      readonly item: 'ENVELOPE';
+      readonly envelope: Envelope;
+      /** The envelope already rendered (renderEnvelope, same options), e.g. kept in a cache. */
+      readonly wire?: Uint8Array | undefined;
+    }
   | { readonly item: 'BODY' | 'BODYSTRUCTURE'; readonly body: BodyStructure }
   | {
       readonly item: 'BODY[]';
@@ -74,7 +79,8 @@ function writeItem(w: ResponseWriter, item: FetchResponseItem): void {
       return;
     case 'ENVELOPE':
       w.raw('ENVELOPE ');
-      writeEnvelope(w, item.envelope);
+      if (item.wire !== undefined) w.rawBytes(item.wire);
+      else writeEnvelope(w, item.envelope);
       return;
     case 'BODY':
     case 'BODYSTRUCTURE':
@@ -118,6 +124,17 @@ function writeItem(w: ResponseWriter, item: FetchResponseItem): void {
   }
 }
 
+/** Write `* seq FETCH (...)` CRLF into `w` (many responses may share one writer). */
+export function writeFetchResponse(
+  w: ResponseWriter,
+  seq: number,
+  items: readonly FetchResponseItem[],
+): void {
+  w.raw('* ').number(seq).raw(' FETCH ');
+  w.list(items, (item) => writeItem(w, item));
+  w.crlf();
+}
+
 /** `* seq FETCH (...)` CRLF as parts; section data are separate parts, not copied. */
 export function fetchResponse(
   seq: number,
@@ -125,8 +142,6 @@ export function fetchResponse(
   options?: ComposeOptions,
 ): WirePart[] {
   const w = new ResponseWriter(options);
-  w.raw('* ').number(seq).raw(' FETCH ');
-  w.list(items, (item) => writeItem(w, item));
-  w.crlf();
+  writeFetchResponse(w, seq, items);
   return w.parts();
 }

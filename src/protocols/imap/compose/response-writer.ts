@@ -82,6 +82,8 @@ export class ResponseWriter {
   readonly options: ComposeOptions;
   private text = '';
   private readonly out: WirePart[] = [];
+  /** Bytes in `out` (literals at their announced size). */
+  private outBytes = 0;
 
   constructor(options: ComposeOptions = DEFAULT_COMPOSE_OPTIONS) {
     this.options = options;
@@ -120,12 +122,23 @@ export class ResponseWriter {
 
   /** string: quoted when possible, else a literal. */
   string(value: string | Uint8Array): this {
-    if (needsLiteral(value, this.options.utf8)) {
-      return this.literal(typeof value === 'string' ? encoder.encode(value) : value);
+    if (typeof value === 'string') {
+      // step: one scan decides literal or quoted, and whether quoting must escape
+      const utf8 = this.options.utf8;
+      let escape = false;
+      for (let i = 0; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        if (c === 0x0d || c === 0x0a || c === 0 || (c > 0x7f && !utf8)) {
+          return this.literal(encoder.encode(value));
+        }
+        if (c === 0x22 || c === 0x5c) escape = true;
+      }
+      this.text += escape ? quote(value) : `"${value}"`;
+      return this;
     }
+    if (needsLiteral(value, this.options.utf8)) return this.literal(value);
     // Bytes that reach here are ASCII, or valid UTF-8 in UTF8 mode
-    const text = typeof value === 'string' ? value : strictUtf8.decode(value);
-    this.text += quote(text);
+    this.text += quote(strictUtf8.decode(value));
     return this;
   }
 
@@ -149,11 +162,25 @@ export class ResponseWriter {
     return this.string(this.options.utf8 ? name : encodeModifiedUtf7(name));
   }
 
+  /** Bytes written as-is: response text encoded earlier (the caller guarantees it is valid). */
+  rawBytes(data: Uint8Array): this {
+    this.flush();
+    if (data.length > 0) {
+      this.out.push(data);
+      this.outBytes += data.length;
+    }
+    return this;
+  }
+
   /** `{n}` CRLF and the bytes (`~{n}` for literal8, RFC 3516 §4.1). */
   literal(data: Bytes, binary = false): this {
-    this.text += `${binary ? '~' : ''}{${byteLength(data)}}\r\n`;
+    const size = byteLength(data);
+    this.text += `${binary ? '~' : ''}{${size}}\r\n`;
     this.flush();
-    if (byteLength(data) > 0) this.out.push(data);
+    if (size > 0) {
+      this.out.push(data);
+      this.outBytes += size;
+    }
     return this;
   }
 
@@ -176,13 +203,28 @@ export class ResponseWriter {
   }
 
   private flush(): void {
-    if (this.text.length > 0) this.out.push(encoder.encode(this.text));
+    if (this.text.length > 0) {
+      const bytes = encoder.encode(this.text);
+      this.out.push(bytes);
+      this.outBytes += bytes.length;
+    }
     this.text = '';
+  }
+
+  /** The text written so far when it is all there is (no literal was written), else undefined. */
+  pendingText(): string | undefined {
+    return this.out.length === 0 ? this.text : undefined;
+  }
+
+  /** About how many bytes are accumulated (text counted in UTF-16 units). */
+  get length(): number {
+    return this.outBytes + this.text.length;
   }
 
   /** The accumulated parts; the writer is empty afterwards. */
   parts(): WirePart[] {
     this.flush();
+    this.outBytes = 0;
     return this.out.splice(0);
   }
 }

@@ -21,7 +21,9 @@ export interface CommandReaderOptions {
   readonly maxLiteralSize?: number;
   /**
    * Largest non-synchronizing literal (`{n+}`) accepted. Default: `maxLiteralSize` (LITERAL+);
-   * 4096 when only LITERAL- is advertised (RFC 7888 §5).
+   * 4096 while LITERAL- is advertised (RFC 7888 §5, RFC 9051 §4.3). A larger one up to
+   * `maxLiteralSize` is refused with BAD [TOOBIG] and discarded, the connection kept; beyond
+   * `maxLiteralSize` the refusal is fatal.
    */
   readonly maxNonSyncLiteralSize?: number;
   /** Largest whole command, lines and literals together. Default maxLiteralSize + 1 MiB. */
@@ -63,7 +65,10 @@ export interface BadResult {
   readonly code?: ReaderCode;
   /** Human-readable text: printable ASCII, never CR/LF. */
   readonly text: string;
-  /** The connection should be closed after answering (RFC 7888 §4: oversized `{n+}`). */
+  /**
+   * The connection should be closed after answering (RFC 7888 §4): a `{n+}` larger than any
+   * literal this reader accepts.
+   */
   readonly fatal?: boolean;
 }
 
@@ -110,6 +115,8 @@ class ByteQueue {
   /** Open coalescing buffer; its filled prefix is the last entry of `chunks`. */
   private tail: Uint8Array | undefined;
   private tailUsed = 0;
+  /** A coalescing buffer nothing refers to any more, used for the next tail. */
+  private spare: Uint8Array | undefined;
   length = 0;
 
   push(chunk: Uint8Array): void {
@@ -121,7 +128,8 @@ class ByteQueue {
       return;
     }
     if (this.tail === undefined || this.tailUsed + chunk.length > this.tail.length) {
-      this.tail = new Uint8Array(TAIL_BUFFER);
+      this.tail = this.spare ?? new Uint8Array(TAIL_BUFFER);
+      this.spare = undefined;
       this.tailUsed = 0;
       this.chunks.push(this.tail.subarray(0, 0));
     }
@@ -188,8 +196,15 @@ class ByteQueue {
         this.head = 0;
       }
     }
-    // A fully consumed tail view must not be extended any more
-    if (this.first >= this.chunks.length) this.tail = undefined;
+    // All consumed: a consumed tail view must not be extended any more, but its buffer can
+    // be filled again from the start (reads copy out, so nothing refers to it)
+    if (this.first >= this.chunks.length) {
+      if (this.tail !== undefined) this.spare = this.tail;
+      this.tail = undefined;
+      this.chunks = [];
+      this.first = 0;
+      this.head = 0;
+    }
     // Compact the chunk list once its consumed prefix dominates
     if (this.first > 64 && this.first * 2 > this.chunks.length) {
       this.chunks = this.chunks.slice(this.first);
@@ -276,7 +291,7 @@ function concatTail(a: Uint8Array, b: Uint8Array): Uint8Array {
 export class CommandReader {
   private readonly maxLine: number;
   private readonly maxLiteral: number;
-  private readonly maxNonSync: number;
+  private maxNonSync: number;
   private readonly maxCommand: number;
   private readonly queue = new ByteQueue();
   private mode: ReaderMode = 'command';
@@ -289,13 +304,21 @@ export class CommandReader {
   constructor(options: CommandReaderOptions = {}) {
     this.maxLine = options.maxLineLength ?? 64 * 1024;
     this.maxLiteral = options.maxLiteralSize ?? 64 * 1024 * 1024;
-    this.maxNonSync = options.maxNonSyncLiteralSize ?? this.maxLiteral;
+    this.maxNonSync = Math.min(options.maxNonSyncLiteralSize ?? this.maxLiteral, this.maxLiteral);
     this.maxCommand = options.maxCommandSize ?? this.maxLiteral + 1024 * 1024;
   }
 
   /** Buffer bytes received from the client. */
   push(chunk: Uint8Array): void {
     this.queue.push(chunk);
+  }
+
+  /**
+   * Change the largest non-synchronizing literal accepted (LITERAL- before authentication,
+   * LITERAL+ after); applies from the next command line read.
+   */
+  setMaxNonSyncLiteralSize(size: number): void {
+    this.maxNonSync = Math.min(size, this.maxLiteral);
   }
 
   /** Switch between command mode and line mode (AUTHENTICATE exchanges, IDLE). */
@@ -469,9 +492,16 @@ export class CommandReader {
       return { kind: 'no', tag: cmd.tag, code: 'TOOBIG', text: 'Literal too large' };
     }
     if (!marker.sync && (tooBig || marker.size > this.maxNonSync)) {
+      // step: the client sends the literal regardless: it is read and discarded
       this.cmd = undefined;
       this.skipping = { kind: 'literal', remaining: marker.size };
-      return { kind: 'bad', tag: cmd.tag, code: 'TOOBIG', text: 'Literal too large', fatal: true };
+      const refused: BadResult = {
+        kind: 'bad',
+        tag: cmd.tag,
+        code: 'TOOBIG',
+        text: 'Literal too large',
+      };
+      return tooBig ? { ...refused, fatal: true } : refused;
     }
     this.literal = {
       data: new Uint8Array(Math.min(marker.size, INITIAL_LITERAL)),

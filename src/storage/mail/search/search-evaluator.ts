@@ -3,7 +3,8 @@
  * of the IMAP parser, plus MODSEQ (RFC 7162 §3.1.5), OLDER/YOUNGER (RFC 5032) and
  * EMAILID/THREADID (RFC 8474 §6). Keys are tried cheapest first and everything beyond the
  * index entry is loaded lazily through the target, so BODY/TEXT read blobs only for messages
- * that pass every cheaper key.
+ * that pass every cheaper key. fast-search.ts answers the keys of cost 0 and 1 (searchCost)
+ * synchronously from memory; both share search-primitives.ts and must agree on every key.
  *
  * String keys match a case-insensitive substring of the decoded text. Date keys compare
  * calendar dates, disregarding time and timezone: INTERNALDATE in the zone it was given in,
@@ -15,15 +16,18 @@ import type { SearchKey } from '../../../protocols/imap/parser/commands/search.t
 import { sequenceSetContains } from '../../../protocols/imap/parser/sequence-set.ts';
 import { decodeEncodedWords } from '../mime/encoded-words.ts';
 import type { HeaderField } from '../mime/header-block.ts';
-import { DELETED, SEEN, hasFlag } from '../message-flags.ts';
-import type { EmailRecord, MessageSummary } from '../mail-types.ts';
+import { hasFlag } from '../message-flags.ts';
+import type { MessageSummary } from '../mail-types.ts';
+import type { DigestField, SearchDigest } from './search-digest.ts';
+import { FLAG_OF, compareDays, dayNumber, foldText, internalDay } from './search-primitives.ts';
 
 /** One message being searched; loaders are memoised by the caller. */
 export interface SearchTarget {
   readonly summary: MessageSummary;
   /** Sequence number in the session's view. */
   readonly seq: number;
-  email(): Promise<EmailRecord | undefined>;
+  /** The folded header digest (FROM ... SUBJECT, SENT*); undefined without an email record. */
+  digest(): Promise<SearchDigest | undefined>;
   /** Top-level header fields. */
   headers(): Promise<readonly HeaderField[]>;
   /** Decoded header text, folded (see foldText). */
@@ -41,20 +45,7 @@ export interface SearchScope {
   readonly now: number;
 }
 
-/** Normal form for case-insensitive substring matching. */
-export function foldText(text: string): string {
-  return text.normalize('NFC').toLowerCase();
-}
-
-const FLAG_OF: Readonly<Record<string, string>> = {
-  ANSWERED: '\\Answered',
-  DELETED,
-  DRAFT: '\\Draft',
-  FLAGGED: '\\Flagged',
-  SEEN,
-};
-
-/** 0 index only, 1 email record, 2 header from the blob, 3 body text. */
+/** 0 index entry only, 1 header digest, 2 header from the blob, 3 body text. */
 export function searchCost(key: SearchKey): number {
   switch (key.key) {
     case 'BCC':
@@ -82,35 +73,13 @@ export function searchCost(key: SearchKey): number {
   }
 }
 
-function dayNumber(year: number, month: number, day: number): number {
-  return year * 10_000 + month * 100 + day;
-}
-
-function internalDay(s: MessageSummary): number {
-  const d = new Date(s.internalDate + s.zone * 60_000);
-  return dayNumber(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
-}
-
 async function sentDay(t: SearchTarget): Promise<number> {
-  const sent = (await t.email())?.digest.sentDate;
-  if (sent === null || sent === undefined) return internalDay(t.summary);
-  const [y, m, d] = sent.split('-').map(Number);
-  return dayNumber(y ?? 0, m ?? 0, d ?? 0);
+  return (await t.digest())?.sentDay ?? internalDay(t.summary);
 }
 
-function compareDays(key: string, day: number, wanted: number): boolean {
-  if (key.endsWith('BEFORE')) return day < wanted;
-  if (key.endsWith('ON')) return day === wanted;
-  return day >= wanted;
-}
-
-async function digestMatch(
-  t: SearchTarget,
-  field: 'from' | 'to' | 'cc' | 'bcc' | 'subject',
-  value: string,
-): Promise<boolean> {
-  const email = await t.email();
-  return email !== undefined && foldText(email.digest[field]).includes(foldText(value));
+async function digestMatch(t: SearchTarget, field: DigestField, value: string): Promise<boolean> {
+  const digest = await t.digest();
+  return digest !== undefined && digest[field].includes(foldText(value));
 }
 
 /** Whether the message matches `key`. */
@@ -148,7 +117,7 @@ export async function matchesKey(
     case 'FROM':
     case 'TO':
     case 'SUBJECT':
-      return digestMatch(t, key.key.toLowerCase() as 'from', key.value);
+      return digestMatch(t, key.key.toLowerCase() as DigestField, key.value);
     case 'BODY':
       return (await t.bodyText()).includes(foldText(key.value));
     case 'TEXT': {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeEnvelope } from '../../../../src/protocols/imap/compose/envelope.ts';
+import { renderEnvelope, writeEnvelope } from '../../../../src/protocols/imap/compose/envelope.ts';
 import type { Envelope } from '../../../../src/protocols/imap/compose/envelope.ts';
 import { ResponseWriter } from '../../../../src/protocols/imap/compose/response-writer.ts';
 import { RFC_ENVELOPE, RFC_ENVELOPE_WIRE } from './fixtures.ts';
@@ -52,5 +52,17 @@ describe('imap ENVELOPE composition', () => {
     const envelope = { ...RFC_ENVELOPE, subject: 'Grüße "aus" Köln' };
     assert.ok(envelopeWire(envelope).includes(' {19}\r\nGrüße "aus" Köln ('));
     assert.ok(envelopeWire(envelope, true).includes(' "Grüße \\"aus\\" Köln" ('));
+  });
+
+  it('renders an envelope as reusable text unless it needs a literal', () => {
+    const rendered = (envelope: Envelope, utf8: boolean): string | undefined => {
+      const wire = renderEnvelope(envelope, { utf8 });
+      return wire === undefined ? undefined : wireText(wire);
+    };
+    assert.equal(rendered(RFC_ENVELOPE, false), RFC_ENVELOPE_WIRE);
+    const accented = { ...RFC_ENVELOPE, subject: 'Café' };
+    assert.equal(rendered(accented, false), undefined);
+    assert.equal(rendered(accented, true), envelopeWire(accented, true));
+    assert.equal(renderEnvelope({ ...RFC_ENVELOPE, subject: 'a\r\nb' }, { utf8: true }), undefined);
   });
 });

@@ -182,17 +182,75 @@ describe('imap CommandReader', () => {
     const options = { maxNonSyncLiteralSize: 4096 };
     const ok = run([`a1 LOGIN {4096+}\r\n${'u'.repeat(4096)} p\r\n`], options);
     assert.equal(ok[0]?.kind, 'command');
-    const refused = run([`a1 LOGIN {4097+}\r\n${'u'.repeat(4097)} p\r\na2 NOOP\r\n`], options);
-    assert.deepEqual(
-      refused.map((e) => e.kind),
-      ['bad', 'command'],
-    );
+    // step: a larger one is refused but not fatal; its bytes (a command inside) are discarded
+    const inside = `\r\nz1 LOGOUT\r\n${'u'.repeat(4084)}`;
+    assert.equal(inside.length, 4097);
+    const refused = summary(run([`a1 LOGIN {4097+}\r\n${inside} p\r\na2 NOOP\r\n`], options));
+    assert.deepEqual(refused, [
+      { kind: 'bad', tag: 'a1', code: 'TOOBIG', text: 'Literal too large' },
+      { command: 'a2', name: 'NOOP', lines: [''], literals: [] },
+    ]);
     // A synchronizing literal over 4096 is still fine
     const sync = run(['a1 LOGIN {5000}\r\n', `${'u'.repeat(5000)} p\r\n`], options);
     assert.deepEqual(
       sync.map((e) => e.kind),
       ['continue', 'command'],
     );
+  });
+
+  it('switches from LITERAL- to LITERAL+ for the commands after the switch', () => {
+    const reader = new CommandReader({ maxNonSyncLiteralSize: 4096, maxLiteralSize: 10_000 });
+    const big = 'x'.repeat(5000);
+    reader.push(enc.encode(`a1 LOGIN u p\r\na2 APPEND INBOX {5000+}\r\n${big}\r\n`));
+    assert.equal(reader.next()?.kind, 'command');
+    // step: the session logs in, then reads on: the pipelined APPEND is read with LITERAL+
+    reader.setMaxNonSyncLiteralSize(Infinity);
+    const append = reader.next();
+    assert.equal(append?.kind, 'command');
+    assert.equal(append.kind === 'command' && append.command.literals[0]?.data.length, 5000);
+    // step: never beyond maxLiteralSize (fatal there)
+    reader.push(enc.encode(`a3 APPEND INBOX {10001+}\r\n`));
+    assert.deepEqual(reader.next(), {
+      kind: 'bad',
+      tag: 'a3',
+      code: 'TOOBIG',
+      text: 'Literal too large',
+      fatal: true,
+    });
+  });
+
+  it('keeps bytes intact when its buffers are reused between commands', () => {
+    const reader = new CommandReader();
+    const seen: string[] = [];
+    const sent: string[] = [];
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const drain = (): void => {
+      for (let ev = reader.next(); ev !== undefined; ev = reader.next()) {
+        assert.equal(ev.kind, 'command');
+        if (ev.kind === 'command') seen.push(dec.decode(ev.command.literals[0]?.data));
+      }
+    };
+    const parts: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const payload = `p${i}-${'x'.repeat(rand(3) === 0 ? rand(5000) : rand(40))}`;
+      sent.push(payload);
+      parts.push(`t${i} APPEND INBOX {${payload.length}+}\r\n${payload}\r\n`);
+    }
+    const wire = enc.encode(parts.join(''));
+    // step: random chunk sizes (small ones coalesced), events drained now and then, so
+    // pipelined commands sit in the buffers while others are consumed
+    for (let at = 0; at < wire.length;) {
+      const n = 1 + rand(rand(3) === 0 ? 6000 : 60);
+      reader.push(wire.slice(at, at + n));
+      at += n;
+      if (rand(4) === 0) drain();
+    }
+    drain();
+    assert.deepEqual(seen, sent);
   });
 
   it('bounds the line length and resynchronises at the next line', () => {
