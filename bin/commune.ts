@@ -96,6 +96,7 @@ function parseCommandLine(argv: string[]): {
     admin: { type: 'boolean' },
     domain: { type: 'string' },
     remove: { type: 'boolean' },
+    write: { type: 'boolean' },
     phone: { type: 'string' },
     label: { type: 'string' },
     selector: { type: 'string' },
@@ -300,6 +301,21 @@ async function adminRequest(
       };
     case 'group members':
       return { name: 'group.members', args: { group: need(positionals, 2, 'group') } };
+    case 'share add':
+    case 'share remove': {
+      const args: Record<string, unknown> = {
+        owner: need(positionals, 2, 'owner'),
+        collection: need(positionals, 3, 'collection'),
+        sharee: need(positionals, 4, 'sharee'),
+      };
+      if (verb === 'add') args.write = flags.write === true;
+      return { name: `share.${verb}`, args };
+    }
+    case 'share list': {
+      const args: Record<string, unknown> = { owner: need(positionals, 2, 'owner') };
+      if (positionals[3] !== undefined) args.collection = positionals[3];
+      return { name: 'share.list', args };
+    }
     default:
       throw new CommuneError(
         'invalid-argument',
@@ -389,6 +405,16 @@ function printResult(result: unknown): void {
   if (typeof r.member === 'string')
     lines.push(`${r.member} ${r.removed ? 'removed from' : 'added to'} ${String(r.group)}`);
   if (typeof r.removed === 'string') lines.push(`removed ${r.removed}`);
+  const shareLine = (x: Record<string, unknown>): string =>
+    `${String(x.owner)}\t${String(x.collection)}\t${String(x.sharee)}\t${String(x.access)}`;
+  if (r.share && typeof r.share === 'object')
+    lines.push(`shared ${shareLine(r.share as Record<string, unknown>)}`);
+  if (typeof r.unshared === 'string')
+    lines.push(`${r.unshared} no longer shared with ${String(r.sharee)}`);
+  if (Array.isArray(r.shares)) {
+    for (const x of r.shares as Record<string, unknown>[]) lines.push(shareLine(x));
+    if ((r.shares as unknown[]).length === 0) lines.push('nothing shared');
+  }
   if (typeof r.generatedPassword === 'string') lines.push(`password: ${r.generatedPassword}`);
   if (r.dkim && typeof r.dkim === 'object') {
     const d = r.dkim as {

@@ -145,6 +145,12 @@ export function davPrincipalPath(principal: NamedPrincipal): string {
   return `/dav/principals/${encodeSegment(principal.address)}/`;
 }
 
+/** The inverse of `davPrincipalPath` on a decoded path: the address, or undefined. */
+export function davPrincipalAddress(path: string): string | undefined {
+  const m = /^\/dav\/principals\/([^/]+@[^/]+)\/?$/.exec(path);
+  return m ? (m[1] as string).toLowerCase() : undefined;
+}
+
 /** The ActivityPub actor id: `https://<hostname>/social/actors/alice@example.test`. */
 export function activityPubActor(principal: NamedPrincipal, hostname: string): string {
   return `https://${hostname.toLowerCase()}/social/actors/${encodeSegment(principal.address)}`;

@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import type { AccessContext } from '../../core/principal.ts';
 import type { ByteRange } from '../../storage/blob-store.ts';
-import type { PrivilegeSet } from './privileges.ts';
+import type { Privilege, PrivilegeSet } from './privileges.ts';
 
 /** Who is asking, plus a per-request memo for trees (owners, privileges, lookups). */
 export interface DavContext {
@@ -164,6 +164,19 @@ export interface AclTree extends DavTree {
   acl(ctx: DavContext, node: DavNode): Promise<AccessControlEntry[]>;
 }
 
+/** One entry of an ACL request (RFC 3744 §8.1), checked for shape by the ACL method. */
+export interface AclRequestEntry {
+  /** Decoded principal path, or a pseudo principal in Clark notation (`{DAV:}all`, ...). */
+  readonly principal: string;
+  readonly grant: readonly Privilege[];
+}
+
+/** A tree whose ACLs can be changed (the ACL method, RFC 3744 §8.1). */
+export interface WritableAclTree extends AclTree {
+  /** Replace the non-protected, non-inherited entries of the node's ACL. */
+  setAcl(ctx: DavContext, node: DavNode, entries: readonly AclRequestEntry[]): Promise<void>;
+}
+
 function has<K extends string>(tree: DavTree, ...names: K[]): boolean {
   const t = tree as unknown as Record<string, unknown>;
   return names.every((n) => typeof t[n] === 'function');
@@ -179,3 +192,4 @@ export const isLockingTree = (t: DavTree): t is LockingTree => has(t, 'lockSpace
 export const isQuotaTree = (t: DavTree): t is QuotaTree => has(t, 'quota');
 export const isSyncTree = (t: DavTree): t is SyncTree => has(t, 'syncToken', 'changes');
 export const isAclTree = (t: DavTree): t is AclTree => has(t, 'acl');
+export const isWritableAclTree = (t: DavTree): t is WritableAclTree => has(t, 'acl', 'setAcl');

@@ -53,8 +53,12 @@ export function decodePath(rawTarget: string): string {
   return path;
 }
 
+/** Characters encodeURIComponent leaves as they are, the separator and '@'. */
+const PLAIN_PATH = /^[A-Za-z0-9\-_.!~*'()/@]*$/;
+
 /** Percent-encode a decoded path for an href or a Location header. */
 export function encodePath(path: string): string {
+  if (PLAIN_PATH.test(path)) return path;
   return path
     .split('/')
     .map((s) => encodeURIComponent(s).replaceAll('%40', '@'))

@@ -10,12 +10,14 @@
 import { statfs } from 'node:fs/promises';
 import type { HttpService } from '../../core/lifecycle.ts';
 import type { Core } from '../../main.ts';
+import { CalendarDelegation } from '../../storage/calendar/calendar-delegation.ts';
 import { CalendarService } from '../../storage/calendar/calendar-service.ts';
 import { ContactsService } from '../../storage/contacts/contacts-service.ts';
 import { FilesService } from '../../storage/files/files-service.ts';
 import { LockStore } from '../../storage/files/lock-store.ts';
 import { HttpAuthenticator } from '../http/http-auth.ts';
 import { caldavPlugin } from './caldav/caldav-plugin.ts';
+import { sharingPlugin } from './caldav/sharing-plugin.ts';
 import { carddavPlugin } from './carddav/carddav-plugin.ts';
 import type { DavPlugin } from './dav-plugin.ts';
 import { DavRegistry } from './dav-registry.ts';
@@ -43,10 +45,11 @@ export function davPlugins(
   files: FilesService,
   extra: readonly DavPlugin[] = [],
 ): DavPlugin[] {
+  const calendars = new CalendarService({ storage: core.storage });
   const plugins: DavPlugin[] = [
     webdavPlugin(),
     aclPlugin(),
-    principalsPlugin(core.directory),
+    principalsPlugin(core.directory, new CalendarDelegation(calendars.store.grants)),
     filesPlugin({
       files,
       directory: core.directory,
@@ -61,15 +64,13 @@ export function davPlugins(
     }),
     quotaPlugin(),
     syncPlugin(),
-    caldavPlugin({
-      calendars: new CalendarService({ storage: core.storage }),
-      directory: core.directory,
-    }),
+    caldavPlugin({ calendars, directory: core.directory }),
     carddavPlugin({
       contacts: new ContactsService({ storage: core.storage }),
       directory: core.directory,
       storage: core.storage,
     }),
+    sharingPlugin(core.directory),
     ...extra,
   ];
   const members = plugins.flatMap((p) => p.trees ?? []);

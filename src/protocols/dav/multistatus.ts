@@ -83,7 +83,8 @@ export function writeResponse(
   conditions?: ReadonlyMap<number, DavCondition>,
 ): void {
   w.open(DAV_NS, 'response').leaf(DAV_NS, 'href', hrefText(path));
-  for (const [status, results] of [...stats].sort((a, b) => a[0] - b[0])) {
+  const groups = stats.size > 1 ? [...stats].sort((a, b) => a[0] - b[0]) : stats;
+  for (const [status, results] of groups) {
     w.open(DAV_NS, 'propstat').open(DAV_NS, 'prop');
     for (const r of results) writePropResult(w, r);
     w.close().leaf(DAV_NS, 'status', statusLine(status));

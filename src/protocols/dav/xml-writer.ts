@@ -34,8 +34,16 @@ const TEXT_ESCAPES: Readonly<Record<string, string>> = {
   '\t': '&#9;',
 };
 
+const TEXT_SPECIAL = /[&<>\r]/;
+
 export function escapeText(text: string): string {
-  return text.replace(/[&<>\r]/g, (c) => TEXT_ESCAPES[c] as string);
+  // Most text has nothing to escape; calendar data has many CRs: plain passes are fastest
+  if (!TEXT_SPECIAL.test(text)) return text;
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('\r', '&#13;');
 }
 
 export function escapeAttribute(value: string): string {

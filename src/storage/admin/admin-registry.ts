@@ -5,12 +5,14 @@ import { CommuneError } from '../../core/errors.ts';
 import { directoryAdminCommands } from '../directory/admin-commands.ts';
 import { dkimAdminCommands } from '../dkim/dkim-admin-commands.ts';
 import { queueAdminCommands } from '../queue/queue-admin-commands.ts';
+import { shareAdminCommands } from '../calendar/share-admin-commands.ts';
 import type { AdminCommand, AdminServices } from './admin-command.ts';
 
 export const adminCommands = {
   ...directoryAdminCommands,
   ...dkimAdminCommands,
   ...queueAdminCommands,
+  ...shareAdminCommands,
 } as const;
 
 export type AdminCommandName = keyof typeof adminCommands;

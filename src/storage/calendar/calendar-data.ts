@@ -5,7 +5,7 @@
  */
 
 import ICAL from 'ical.js';
-import { expandOccurrences } from './calendar-object.ts';
+import { expandOccurrences } from './expand-occurrences.ts';
 import type { TimeRange } from './calendar-filter.ts';
 
 type Component = InstanceType<typeof ICAL.Component>;

@@ -1,11 +1,13 @@
 /**
  * calendar-query filters (RFC 4791 §9.7) as data, and their evaluation against a parsed
  * calendar object. Time ranges on recurring components test every instance of the
- * recurrence set (§9.9), overrides and EXDATEs included.
+ * recurrence set (§9.9), overrides and EXDATEs included; floating times and dates are read in
+ * the zone given (the query's or the calendar's time zone), else in UTC.
  */
 
 import type ICAL from 'ical.js';
-import { expandOccurrences, msOf, MAX_MS, MIN_MS, overlaps } from './calendar-object.ts';
+import { MAX_MS, MIN_MS } from './calendar-object.ts';
+import { expandOccurrences, msOf, overlaps, type Timezone } from './expand-occurrences.ts';
 import { matchText, type TextMatch } from './text-match.ts';
 
 type Component = InstanceType<typeof ICAL.Component>;
@@ -59,46 +61,62 @@ export function isSimpleFilter(filter: CompFilter): boolean {
   );
 }
 
-/** Evaluate a VCALENDAR comp-filter against the root of a calendar object. */
-export function matchCalendar(root: Component, filter: CompFilter): boolean {
+/**
+ * Evaluate a VCALENDAR comp-filter against the root of a calendar object; `floating` is the
+ * zone of floating times and dates (RFC 4791 §9.9), UTC when undefined.
+ */
+export function matchCalendar(root: Component, filter: CompFilter, floating?: Timezone): boolean {
   if (filter.name.toLowerCase() !== root.name) return filter.isNotDefined;
   if (filter.isNotDefined) return false;
-  return matchComponent(root, root, filter);
+  return matchComponent(root, root, filter, floating);
 }
 
-function matchComponent(root: Component, comp: Component, filter: CompFilter): boolean {
-  if (filter.timeRange && !componentInRange(root, comp, filter.timeRange)) return false;
-  for (const pf of filter.props) if (!matchProp(comp, pf)) return false;
+function matchComponent(
+  root: Component,
+  comp: Component,
+  filter: CompFilter,
+  zone: Timezone | undefined,
+): boolean {
+  if (filter.timeRange && !componentInRange(root, comp, filter.timeRange, zone)) return false;
+  for (const pf of filter.props) if (!matchProp(comp, pf, zone)) return false;
   for (const cf of filter.comps) {
     const subs = comp.getAllSubcomponents(cf.name.toLowerCase());
     if (cf.isNotDefined) {
       if (subs.length > 0) return false;
       continue;
     }
-    if (!subs.some((s) => matchComponent(root, s, cf))) return false;
+    if (!subs.some((s) => matchComponent(root, s, cf, zone))) return false;
   }
   return true;
 }
 
-function componentInRange(root: Component, comp: Component, range: TimeRange): boolean {
+function componentInRange(
+  root: Component,
+  comp: Component,
+  range: TimeRange,
+  zone: Timezone | undefined,
+): boolean {
+  const ms = (t: Time): number => msOf(t, zone);
   switch (comp.name) {
     case 'vevent':
     case 'vtodo':
     case 'vjournal':
-      return expandOccurrences(root, range.start, range.end).some((o) => o.item === comp);
+      return expandOccurrences(root, range.start, range.end, { floating: zone }).some(
+        (o) => o.item === comp,
+      );
     case 'valarm':
-      return alarmInRange(root, comp, range);
+      return alarmInRange(root, comp, range, zone);
     case 'vfreebusy': {
       const periods = comp.getAllProperties('freebusy').flatMap((p) => p.getValues());
       if (periods.length > 0) {
         return periods.some((p) => {
           const period = p as InstanceType<typeof ICAL.Period>;
-          return overlaps(msOf(period.start), msOf(period.getEnd()), range.start, range.end);
+          return overlaps(ms(period.start), ms(period.getEnd()), range.start, range.end);
         });
       }
       const s = comp.getFirstPropertyValue('dtstart') as Time | null;
       const e = comp.getFirstPropertyValue('dtend') as Time | null;
-      return s !== null && e !== null && overlaps(msOf(s), msOf(e), range.start, range.end);
+      return s !== null && e !== null && overlaps(ms(s), ms(e), range.start, range.end);
     }
     default:
       return true;
@@ -106,21 +124,26 @@ function componentInRange(root: Component, comp: Component, range: TimeRange): b
 }
 
 /** An alarm matches when one of its triggers, over the parent's instances, is in range. */
-function alarmInRange(root: Component, alarm: Component, range: TimeRange): boolean {
+function alarmInRange(
+  root: Component,
+  alarm: Component,
+  range: TimeRange,
+  zone: Timezone | undefined,
+): boolean {
   const parent = alarm.parent;
   if (!parent) return false;
   const trigger = alarm.getFirstProperty('trigger');
   if (!trigger) return false;
   const value = trigger.getFirstValue() as Time | InstanceType<typeof ICAL.Duration>;
   if ('toUnixTime' in value) {
-    const t = msOf(value);
+    const t = msOf(value, zone);
     return overlaps(t, t, range.start, range.end);
   }
   const related = String(trigger.getParameter('related') ?? 'START').toUpperCase();
   const offset = value.toSeconds() * 1000;
   // Any instance whose trigger could fall in the range (widen by the offset).
   const widen = Math.abs(offset) + 86_400_000;
-  return expandOccurrences(root, range.start - widen, range.end + widen)
+  return expandOccurrences(root, range.start - widen, range.end + widen, { floating: zone })
     .filter((o) => o.item === parent)
     .some((o) => {
       const t = (related === 'END' ? o.end : o.start) + offset;
@@ -136,18 +159,18 @@ export function propertyTexts(prop: Property): string[] {
   });
 }
 
-export function matchProp(comp: Component, filter: PropFilter): boolean {
+export function matchProp(comp: Component, filter: PropFilter, floating?: Timezone): boolean {
   const props = comp.getAllProperties(filter.name.toLowerCase());
   if (filter.isNotDefined) return props.length === 0;
   if (props.length === 0) return false;
-  return props.some((p) => matchOneProp(p, filter));
+  return props.some((p) => matchOneProp(p, filter, floating));
 }
 
-function matchOneProp(prop: Property, filter: PropFilter): boolean {
+function matchOneProp(prop: Property, filter: PropFilter, zone: Timezone | undefined): boolean {
   if (filter.timeRange) {
     const v = prop.getFirstValue() as Time | null;
     if (!v || typeof v !== 'object' || !('toUnixTime' in v)) return false;
-    const t = msOf(v);
+    const t = msOf(v, zone);
     if (!overlaps(t, t, filter.timeRange.start, filter.timeRange.end)) return false;
   }
   const tests: boolean[] = [];

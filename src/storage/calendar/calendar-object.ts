@@ -1,8 +1,6 @@
 /**
- * Calendar object resources (RFC 4791 §4.1): parse and validate iCalendar text with ical.js,
- * and expand the recurrence set of its one UID into occurrences (RRULE, RDATE, EXDATE and
- * overriding RECURRENCE-ID components; time zones from the object's VTIMEZONEs, so DST
- * transitions land where they should). Floating times and dates are taken as UTC.
+ * Calendar object resources (RFC 4791 §4.1): parse and validate iCalendar text with ical.js
+ * (the expansion of its recurrence set is in expand-occurrences.ts).
  */
 
 import ICAL from 'ical.js';
@@ -40,18 +38,6 @@ export const MAX_MS = 8.64e15;
 
 /** Free-busy type of an occurrence: 0 busy, 1 tentative, 2 unavailable, 3 free. */
 export type BusyType = 0 | 1 | 2 | 3;
-
-/** One instance of a recurrence set. */
-export interface Occurrence {
-  /** UTC ms; start === end for an instant (RFC 4791 §9.9 zero-duration rules). */
-  readonly start: number;
-  readonly end: number;
-  readonly busy: BusyType;
-  /** The component that defines it (master or override). */
-  readonly item: Component;
-  /** RECURRENCE-ID of the instance (undefined when not recurring). */
-  readonly recurrenceId: Time | undefined;
-}
 
 export interface ParsedCalendar {
   readonly root: Component;
@@ -188,130 +174,4 @@ function checkValues(item: Component): void {
 
 function message(err: unknown): string {
   return err instanceof Error ? (err.message.split('\n')[0]?.slice(0, 200) ?? '') : String(err);
-}
-
-/** UTC ms of an iCalendar time (floating and dates as UTC). */
-export function msOf(t: Time): number {
-  return t.toUnixTime() * 1000;
-}
-
-function busyOf(item: Component): BusyType {
-  const transp = String(item.getFirstPropertyValue('transp') ?? '').toUpperCase();
-  const status = String(item.getFirstPropertyValue('status') ?? '').toUpperCase();
-  if (transp === 'TRANSPARENT' || status === 'CANCELLED') return 3;
-  if (status === 'TENTATIVE') return 1;
-  return 0;
-}
-
-/** The interval of one component instance starting at `start` (RFC 4791 §9.9). */
-function spanOf(item: Component, start: Time | null, end: Time | null): [number, number] {
-  const kind = item.name;
-  if (kind === 'vtodo') {
-    const due = item.getFirstPropertyValue('due') as Time | null;
-    const dur = item.getFirstPropertyValue('duration') as InstanceType<typeof ICAL.Duration> | null;
-    if (start && dur) {
-      const e = start.clone();
-      e.addDuration(dur);
-      return [msOf(start), msOf(e)];
-    }
-    if (start && due) return [msOf(start), Math.max(msOf(start), msOf(end ?? due))];
-    if (start) return [msOf(start), msOf(start)];
-    if (due) return [msOf(due), msOf(due)];
-    const completed = item.getFirstPropertyValue('completed') as Time | null;
-    const created = item.getFirstPropertyValue('created') as Time | null;
-    if (completed && created) return [msOf(created), msOf(completed)];
-    if (completed) return [msOf(completed), msOf(completed)];
-    if (created) return [msOf(created), MAX_MS];
-    return [MIN_MS, MAX_MS];
-  }
-  if (!start) return [MIN_MS, MAX_MS];
-  const s = msOf(start);
-  if (end) return [s, Math.max(s, msOf(end))];
-  if (start.isDate) return [s, s + 86_400_000];
-  return [s, s];
-}
-
-/** Whether [start, end] overlaps the query range [from, to) (RFC 4791 §9.9). */
-export function overlaps(start: number, end: number, from: number, to: number): boolean {
-  if (start === end) return from <= start && to > start;
-  return from < end && to > start;
-}
-
-export interface ExpandOptions {
-  /** Stop after this many recurrence steps (protection against dense rules). */
-  readonly maxSteps?: number;
-  readonly onStep?: (o: Occurrence) => void;
-  /** Called when expansion stopped at `to` with instances left beyond it. */
-  readonly onTruncated?: () => void;
-}
-
-/**
- * The occurrences of the object's recurrence set that overlap [from, to), in start order.
- * Non-recurring components give one occurrence each.
- */
-export function expandOccurrences(
-  root: Component,
-  from: number,
-  to: number,
-  options: ExpandOptions = {},
-): Occurrence[] {
-  const items = root.getAllSubcomponents().filter((c) => c.name !== 'vtimezone');
-  const master = items.find((c) => !c.hasProperty('recurrence-id'));
-  const overrides = items.filter((c) => c !== master);
-  const out: Occurrence[] = [];
-  const emit = (o: Occurrence): void => {
-    options.onStep?.(o);
-    if (overlaps(o.start, o.end, from, to)) out.push(o);
-  };
-  const recurring =
-    master !== undefined &&
-    (master.hasProperty('rrule') || master.hasProperty('rdate')) &&
-    master.hasProperty('dtstart');
-  if (!recurring) {
-    for (const item of items) {
-      const start = (item.getFirstPropertyValue('dtstart') as Time | null) ?? null;
-      const end = endOf(item, start);
-      const [s, e] = spanOf(item, start, end);
-      const rid = item.getFirstPropertyValue('recurrence-id') as Time | null;
-      emit({ start: s, end: e, busy: busyOf(item), item, recurrenceId: rid ?? undefined });
-    }
-    return out;
-  }
-  const event = new ICAL.Event(master, { strictExceptions: true, exceptions: overrides });
-  const it = event.iterator();
-  const maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY;
-  // Overrides may move an instance earlier than its RECURRENCE-ID: scan at least past them.
-  let lastOverride = MIN_MS;
-  for (const o of overrides)
-    lastOverride = Math.max(lastOverride, msOf(o.getFirstPropertyValue('recurrence-id') as Time));
-  let steps = 0;
-  for (let next = it.next(); next; next = it.next()) {
-    if (++steps > maxSteps) {
-      throw new CalendarDataError('max-instances', 'the rule has too many instances');
-    }
-    const rid = msOf(next);
-    if (rid >= to && rid > lastOverride) {
-      options.onTruncated?.();
-      break;
-    }
-    const details = event.getOccurrenceDetails(next);
-    const item = details.item.component;
-    const [s, e] = spanOf(item, details.startDate, details.endDate);
-    if (s >= to) continue;
-    emit({ start: s, end: e, busy: busyOf(item), item, recurrenceId: details.recurrenceId });
-  }
-  out.sort((a, b) => a.start - b.start);
-  return out;
-}
-
-function endOf(item: Component, start: Time | null): Time | null {
-  const end = (item.getFirstPropertyValue('dtend') as Time | null) ?? null;
-  if (end) return end;
-  const dur = item.getFirstPropertyValue('duration') as InstanceType<typeof ICAL.Duration> | null;
-  if (start && dur && item.name !== 'vtodo') {
-    const e = start.clone();
-    e.addDuration(dur);
-    return e;
-  }
-  return null;
 }

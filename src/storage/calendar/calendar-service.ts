@@ -8,15 +8,16 @@
 
 import type ICAL from 'ical.js';
 import { CommuneError } from '../../core/errors.ts';
+import { mapLimited } from '../../core/map-limited.ts';
 import { Subspace } from '../keys.ts';
 import type { Storage } from '../storage.ts';
 import {
   CalendarDataError,
-  expandOccurrences,
   parseICalendar,
   validateCalendarObject,
   type BusyType,
 } from './calendar-object.ts';
+import { expandOccurrences, FLOATING_SLACK_MS, type Timezone } from './expand-occurrences.ts';
 import {
   isSimpleFilter,
   matchCalendar,
@@ -62,7 +63,8 @@ interface StoredIndex extends OccurrenceIndex {
 
 export interface CalendarMatch {
   readonly resource: Versioned<ResourceRecord>;
-  readonly text: string;
+  /** The content when the query had to read it (else read it with `store.text`). */
+  readonly text: string | undefined;
 }
 
 export interface BusyPeriod {
@@ -173,62 +175,79 @@ export class CalendarService {
   /**
    * calendar-query (RFC 4791 §7.8): the objects matching a filter. A time range on the
    * component level is answered from the occurrence index; objects are parsed only when the
-   * range leaves the index window or other filters need their content.
+   * range leaves the index window or other filters need their content. `floating` is the
+   * zone floating times and dates are read in (§9.9; UTC when undefined): objects that have
+   * them are then looked up in the index with the range widened by the largest UTC offset,
+   * and expanded in that zone.
    */
-  async query(account: number, calendar: string, filter: CompFilter): Promise<CalendarMatch[]> {
+  async query(
+    account: number,
+    calendar: string,
+    filter: CompFilter,
+    floating?: Timezone,
+  ): Promise<CalendarMatch[]> {
     const range = objectTimeRange(filter);
     const wanted = filter.comps[0]?.isNotDefined ? undefined : filter.comps[0]?.name.toUpperCase();
     const simple = isSimpleFilter(filter);
-    const accept: string[] = [];
-    const examine: string[] = [];
+    const members = await this.store.members(account, calendar);
+    const accept: Versioned<ResourceRecord>[] = [];
+    const examine: Versioned<ResourceRecord>[] = [];
     if (range) {
-      for await (const [name, idx] of this.store.scanIndex<StoredIndex>(account, calendar)) {
+      for (const [name, idx] of members.indexes as ReadonlyMap<string, StoredIndex>) {
         if (wanted !== undefined && idx.c !== wanted) continue;
-        const hit = indexOverlaps(idx, range.start, range.end);
+        const hit = lookUp(idx, range, floating);
         if (hit === false) continue;
-        if (hit === true && simple) accept.push(name);
-        else examine.push(name);
+        const resource = members.resources.get(name);
+        if (!resource) continue;
+        if (hit === true && simple) accept.push(resource);
+        else examine.push(resource);
       }
     } else {
-      for (const r of await this.store.listResources(account, calendar)) {
+      for (const r of members.sorted()) {
         if (simple && wanted !== undefined && r.record.component !== wanted) continue;
-        if (simple && filter.comps.length > 0) accept.push(r.name);
-        else examine.push(r.name);
+        if (simple && filter.comps.length > 0) accept.push(r);
+        else examine.push(r);
       }
     }
-    const out: CalendarMatch[] = [];
-    const resources = await this.store.getResources(account, calendar, [...accept, ...examine]);
-    for (let i = 0; i < resources.length; i++) {
-      const resource = resources[i];
-      if (!resource) continue;
+    const examined = await mapLimited(examine, 8, async (resource) => {
       const text = await this.store.text(resource);
-      if (i >= accept.length && !matchCalendar(parseICalendar(text), filter)) continue;
-      out.push({ resource, text });
-    }
+      return matchCalendar(parseICalendar(text), filter, floating) ? { resource, text } : undefined;
+    });
+    const out: CalendarMatch[] = accept.map((resource) => ({ resource, text: undefined }));
+    for (const m of examined) if (m) out.push(m);
     out.sort((a, b) => (a.resource.name < b.resource.name ? -1 : 1));
     return out;
   }
 
-  /** Busy time of a calendar in a range (RFC 4791 §7.10), from the index where it can. */
-  async freeBusy(account: number, calendar: string, range: TimeRange): Promise<BusyPeriod[]> {
+  /**
+   * Busy time of a calendar in a range (RFC 4791 §7.10), from the index where it can;
+   * floating times and dates in `floating` (UTC when undefined).
+   */
+  async freeBusy(
+    account: number,
+    calendar: string,
+    range: TimeRange,
+    floating?: Timezone,
+  ): Promise<BusyPeriod[]> {
     const out: BusyPeriod[] = [];
-    const examine: string[] = [];
-    for await (const [name, idx] of this.store.scanIndex<StoredIndex>(account, calendar)) {
+    const examine: Versioned<ResourceRecord>[] = [];
+    const members = await this.store.members(account, calendar);
+    for (const [name, idx] of members.indexes as ReadonlyMap<string, StoredIndex>) {
       if (idx.c !== 'VEVENT') continue;
-      const hit = indexOverlaps(idx, range.start, range.end);
+      const hit = lookUp(idx, range, floating);
       if (hit === false) continue;
       if (hit === undefined) {
-        examine.push(name);
+        const resource = members.resources.get(name);
+        if (resource) examine.push(resource);
         continue;
       }
       for (const [s, e, busy] of idx.occ) {
         if (s < range.end && e > range.start && e > s) out.push({ start: s, end: e, busy });
       }
     }
-    for (const resource of await this.store.getResources(account, calendar, examine)) {
-      if (!resource) continue;
+    for (const resource of examine) {
       const root = parseICalendar(await this.store.text(resource));
-      for (const o of expandOccurrences(root, range.start, range.end)) {
+      for (const o of expandOccurrences(root, range.start, range.end, { floating })) {
         if (o.end > o.start) out.push({ start: o.start, end: o.end, busy: o.busy });
       }
     }
@@ -254,6 +273,20 @@ export class CalendarService {
   changesSince(account: number, calendar: string, since: bigint): Promise<ResourceChange[]> {
     return this.store.changesSince(account, calendar, since);
   }
+}
+
+/**
+ * What the index says about a range: true/false, or undefined when the object must be
+ * expanded (the range leaves the window, or floating times meet a zone other than UTC).
+ */
+function lookUp(
+  idx: StoredIndex,
+  range: TimeRange,
+  floating: Timezone | undefined,
+): boolean | undefined {
+  if (floating === undefined || idx.f === 0) return indexOverlaps(idx, range.start, range.end);
+  const near = indexOverlaps(idx, range.start - FLOATING_SLACK_MS, range.end + FLOATING_SLACK_MS);
+  return near === false ? false : undefined;
 }
 
 /** Parse a stored object (for reports that transform calendar-data). */

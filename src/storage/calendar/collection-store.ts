@@ -7,10 +7,14 @@
  *   ('res', account, collection, name) -> 8-byte version + ResourceRecord JSON
  *   ('uid', account, collection, uid)  -> resource name (one UID per collection, RFC 4791 §4.1)
  *   ('idx', account, collection, name) -> index JSON of a resource (e.g. occurrences)
+ *   ('grant', ...), ('sharee', ...)     -> sharing and delegation (collection-grants.ts)
  *
  * Content lives in the BlobStore. The version is the change id of the last write, stamped by
  * the commit (PutOp.stamp), so ETags need no read-then-write. Every write appends change-log
  * entries (collection `<family>:<name>`, id = resource name) for RFC 6578 sync.
+ *
+ * Reads of whole collections (members, index records) go through a MemberCache caught up from
+ * that change log, and contents through a TextCache by content hash (written through on PUT).
  */
 
 import { CommuneError } from '../../core/errors.ts';
@@ -18,6 +22,9 @@ import { currentChangeId, readChanges } from '../change-log.ts';
 import { encodeJson, pack, prefixRange, unpack, type SubspaceId } from '../keys.ts';
 import type { ChangeEntry, ChangeKind, Op } from '../store.ts';
 import type { Storage } from '../storage.ts';
+import { CollectionGrants } from './collection-grants.ts';
+import { MemberCache, type MemberRecords, type MemberSnapshot } from './member-cache.ts';
+import { TextCache } from './text-cache.ts';
 
 export interface CollectionRecord {
   /** Dead properties: Clark name -> serialized XML element. */
@@ -101,10 +108,15 @@ interface Plan<T> {
 }
 
 export class CollectionStore {
+  /** Sharing of collections and delegation of homes (same subspace). */
+  readonly grants: CollectionGrants;
   readonly #storage: Storage;
   readonly #subspace: SubspaceId;
   readonly #family: string;
   readonly #now: () => number;
+  /** Members and index records per collection, caught up from the change log. */
+  readonly #members: MemberCache;
+  readonly #texts = new TextCache();
 
   constructor(options: {
     storage: Storage;
@@ -117,6 +129,14 @@ export class CollectionStore {
     this.#subspace = options.subspace;
     this.#family = options.family;
     this.#now = options.now ?? Date.now;
+    this.grants = new CollectionGrants(options);
+    this.#members = new MemberCache({
+      version: (account) => this.currentVersion(account),
+      changedSince: (account, collection, since, limit) =>
+        this.#changedSince(account, collection, since, limit),
+      loadAll: (account, collection) => this.#loadAll(account, collection),
+      loadSome: (account, collection, names) => this.#loadSome(account, collection, names),
+    });
   }
 
   #key(...elements: (string | number)[]): Uint8Array {
@@ -234,6 +254,7 @@ export class CollectionStore {
       const changes: ChangeEntry[] = [
         { account, collection: this.#family, id: collection, kind: 'destroyed' },
       ];
+      ops.push(...(await this.grants.removalOps(account, collection)));
       for (const kind of ['res', 'uid', 'idx']) {
         for await (const [k, v] of this.#storage.store.scan(
           prefixRange(this.#key(kind, account, collection)),
@@ -276,30 +297,83 @@ export class CollectionStore {
     return raws.map((raw, i) => raw && decodeVersioned(names[i] as string, raw));
   }
 
+  /** The members of a collection in name order (from the member cache). */
   async listResources(account: number, collection: string): Promise<Versioned<ResourceRecord>[]> {
-    const out: Versioned<ResourceRecord>[] = [];
-    for await (const [k, raw] of this.#storage.store.scan(
-      prefixRange(this.#key('res', account, collection)),
-    )) {
-      out.push(decodeVersioned(lastElement(k), raw));
-    }
-    return out;
+    return [...(await this.#members.snapshot(account, collection)).sorted()];
   }
 
-  /** Index records of a collection's resources: name -> index. */
-  async *scanIndex<T>(account: number, collection: string): AsyncIterable<[string, T]> {
-    for await (const [k, raw] of this.#storage.store.scan(
-      prefixRange(this.#key('idx', account, collection)),
-    )) {
-      yield [lastElement(k), JSON.parse(utf8Decoder.decode(raw)) as T];
-    }
+  /** The members of a collection with their index records, as of now (cached). */
+  members(account: number, collection: string): Promise<MemberSnapshot> {
+    return this.#members.snapshot(account, collection);
   }
 
-  /** The content of a resource. */
+  async #loadAll(account: number, collection: string): Promise<MemberRecords> {
+    const resources = new Map<string, Versioned<ResourceRecord>>();
+    const indexes = new Map<string, unknown>();
+    const store = this.#storage.store;
+    for await (const [k, raw] of store.scan(prefixRange(this.#key('res', account, collection)))) {
+      const name = lastElement(k);
+      resources.set(name, decodeVersioned(name, raw));
+    }
+    for await (const [k, raw] of store.scan(prefixRange(this.#key('idx', account, collection)))) {
+      indexes.set(lastElement(k), JSON.parse(utf8Decoder.decode(raw)) as unknown);
+    }
+    return { resources, indexes };
+  }
+
+  async #loadSome(
+    account: number,
+    collection: string,
+    names: readonly string[],
+  ): Promise<MemberRecords> {
+    const resources = new Map<string, Versioned<ResourceRecord>>();
+    const indexes = new Map<string, unknown>();
+    const [res, idx] = await Promise.all(
+      ['res', 'idx'].map((kind) =>
+        this.#storage.store.getMany(names.map((n) => this.#key(kind, account, collection, n))),
+      ),
+    );
+    names.forEach((name, i) => {
+      const r = res?.[i];
+      if (r) resources.set(name, decodeVersioned(name, r));
+      const x = idx?.[i];
+      if (x) indexes.set(name, JSON.parse(utf8Decoder.decode(x)) as unknown);
+    });
+    return { resources, indexes };
+  }
+
+  /** Members changed after `since`; undefined when the collection was removed or made. */
+  async #changedSince(
+    account: number,
+    collection: string,
+    since: bigint,
+    limit: number,
+  ): Promise<string[] | undefined> {
+    const { changes } = await readChanges(this.#storage.store, account, since, limit);
+    if (changes.length >= limit) return undefined;
+    const wanted = this.logCollection(collection);
+    const names = new Set<string>();
+    for (const c of changes) {
+      for (const e of c.entries) {
+        if (e.collection === wanted) names.add(e.id);
+        else if (e.collection === this.#family && e.id === collection && e.kind !== 'updated') {
+          return undefined;
+        }
+      }
+    }
+    return [...names];
+  }
+
+  /** The content of a resource (kept in a cache by content hash). */
   async text(resource: Versioned<ResourceRecord>): Promise<string> {
-    const bytes = await this.#storage.blobs.getBytes(resource.record.blob);
+    const hash = resource.record.blob;
+    const cached = this.#texts.get(hash);
+    if (cached !== undefined) return cached;
+    const bytes = await this.#storage.blobs.getBytes(hash);
     if (!bytes) throw new CommuneError('unavailable', 'resource content is missing');
-    return utf8Decoder.decode(bytes);
+    const text = utf8Decoder.decode(bytes);
+    this.#texts.set(hash, text);
+    return text;
   }
 
   /**
@@ -312,9 +386,14 @@ export class CollectionStore {
     name: string,
     input: PutResource,
   ): Promise<{ resource: Versioned<ResourceRecord>; created: boolean }> {
-    const blob = await this.#storage.blobs.put(input.text);
+    // The content goes into the resource's commit where the blob store allows (one fsync)
+    const blobs = this.#storage.blobs;
+    const staged = blobs.stage
+      ? await blobs.stage(input.text)
+      : { ref: await blobs.put(input.text), ops: [] };
+    const blob = staged.ref;
     const now = this.#now();
-    return this.#transact(async () => {
+    const stored = await this.#transact(async () => {
       const colKey = this.#key('col', account, collection);
       const col = await this.#storage.store.get(colKey);
       if (!col) throw new CommuneError('conflict', 'the collection does not exist');
@@ -336,6 +415,7 @@ export class CollectionStore {
         modified: now,
       };
       const ops: Op[] = [
+        ...staged.ops,
         { type: 'expect', key: colKey, value: col },
         { type: 'expect', key: resKey, value: current?.raw },
         { type: 'expect', key: uidKey, value: holderRaw },
@@ -369,6 +449,9 @@ export class CollectionStore {
         }),
       };
     });
+    // Written through: what was just stored is what clients read next (sync, multiget)
+    this.#texts.set(blob.hash, utf8Decoder.decode(input.text));
+    return stored;
   }
 
   async removeResource(

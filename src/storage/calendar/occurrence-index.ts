@@ -7,14 +7,8 @@
  */
 
 import type ICAL from 'ical.js';
-import {
-  CalendarDataError,
-  MAX_MS,
-  MIN_MS,
-  expandOccurrences,
-  overlaps,
-  type BusyType,
-} from './calendar-object.ts';
+import { CalendarDataError, MAX_MS, MIN_MS, type BusyType } from './calendar-object.ts';
+import { expandOccurrences, overlaps, usesFloating } from './expand-occurrences.ts';
 
 type Component = InstanceType<typeof ICAL.Component>;
 
@@ -26,6 +20,12 @@ export interface OccurrenceIndex {
   readonly span: readonly [number, number];
   /** Instances overlapping the window: [start, end, busy type]. */
   readonly occ: readonly (readonly [number, number, BusyType])[];
+  /**
+   * 1 when some instance time is floating or a date: the figures above read those in UTC,
+   * and a calendar with its own time zone must expand the object (RFC 4791 §9.9). Absent
+   * in indexes written before this was kept: treated as 1.
+   */
+  readonly f?: 0 | 1;
 }
 
 export interface IndexWindow {
@@ -37,32 +37,35 @@ export interface IndexWindow {
   readonly maxInstances: number;
 }
 
-/** Build the index; CalendarDataError max-instances when the window holds too many. */
+/**
+ * Build the index (floating times read in UTC); CalendarDataError max-instances when the
+ * window holds too many instances or the rule takes too many steps to get through it.
+ */
 export function buildOccurrenceIndex(root: Component, window: IndexWindow): OccurrenceIndex {
   const from = window.now - window.back;
   const to = window.now + window.ahead;
-  const occ: [number, number, BusyType][] = [];
-  let first = MAX_MS;
-  let last = MIN_MS;
+  let span: [number, number] = [MIN_MS, MAX_MS];
   let truncated = false;
-  expandOccurrences(root, MIN_MS, to, {
+  const occurrences = expandOccurrences(root, from, to, {
     maxSteps: window.maxInstances * 20,
-    onStep: (o) => {
-      first = Math.min(first, o.start);
-      last = Math.max(last, o.end);
-      if (o.start < to && (o.end >= from || o.start >= from)) {
-        if (occ.length >= window.maxInstances) {
-          throw new CalendarDataError('max-instances', 'the rule has too many instances');
-        }
-        occ.push([o.start, o.end, o.busy]);
-      }
-    },
+    maxInWindow: window.maxInstances,
     onTruncated: () => {
       truncated = true;
     },
+    onSpan: (first, last) => {
+      span = [first, last];
+    },
   });
-  if (first === MAX_MS) first = MIN_MS;
-  return { from, to, span: [first, truncated ? MAX_MS : last], occ };
+  if (occurrences.length > window.maxInstances) {
+    throw new CalendarDataError('max-instances', 'the rule has too many instances');
+  }
+  return {
+    from,
+    to,
+    span: [span[0], truncated ? MAX_MS : span[1]],
+    occ: occurrences.map((o) => [o.start, o.end, o.busy] as const),
+    f: usesFloating(root) ? 1 : 0,
+  };
 }
 
 /**

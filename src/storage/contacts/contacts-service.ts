@@ -6,6 +6,7 @@
  */
 
 import { CommuneError } from '../../core/errors.ts';
+import { mapLimited } from '../../core/map-limited.ts';
 import { Subspace } from '../keys.ts';
 import type { Storage } from '../storage.ts';
 import { matchProp, type PropFilter } from '../calendar/calendar-filter.ts';
@@ -110,8 +111,11 @@ export class ContactsService {
     limit?: number,
   ): Promise<{ matches: CardMatch[]; truncated: boolean }> {
     const matches: CardMatch[] = [];
-    for (const resource of await this.store.listResources(account, book)) {
-      const text = await this.store.text(resource);
+    const resources = await this.store.listResources(account, book);
+    // The contents, read side by side (most are in the store's text cache)
+    const texts = await mapLimited(resources, 16, (r) => this.store.text(r));
+    for (const [i, resource] of resources.entries()) {
+      const text = texts[i] as string;
       if (filter.props.length > 0) {
         const card = parseVCard(text);
         const results = filter.props.map((pf) => matchProp(card, pf));

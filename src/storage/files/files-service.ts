@@ -20,8 +20,8 @@
 
 import type { Readable } from 'node:stream';
 import { CommuneError } from '../../core/errors.ts';
-import type { Right } from '../../core/principal.ts';
 import type { ByteRange } from '../blob-store.ts';
+import type { Grant } from '../grants.ts';
 import { readChanges, currentChangeId } from '../change-log.ts';
 import { Subspace, decodeCounter, pack, prefixRange, unpack } from '../keys.ts';
 import type { ChangeEntry, ChangeKind, Op } from '../store.ts';
@@ -31,11 +31,8 @@ import { isWithin, joinPath, splitPath } from './file-path.ts';
 /** The change-log collection of file changes. */
 export const FILES_COLLECTION = 'files';
 
-export interface FileGrant {
-  /** Principal (or group) id the grant is for. */
-  readonly principal: number;
-  readonly rights: readonly Right[];
-}
+/** A grant on a node reaches its whole subtree. */
+export type FileGrant = Grant;
 
 export interface FileRecord {
   readonly kind: 'collection' | 'file';

@@ -1,9 +1,11 @@
 /**
  * calendar-query (RFC 4791 §7.8): the calendar objects of a calendar matching a filter, with
  * the requested properties and calendar-data. Time ranges are answered from the occurrence
- * index (see CalendarService.query).
+ * index (see CalendarService.query); floating times are read in the query's or calendar's
+ * time zone (query-timezone.ts).
  */
 
+import { mapLimited } from '../../../core/map-limited.ts';
 import type { CalendarService } from '../../../storage/calendar/calendar-service.ts';
 import { matchCalendar } from '../../../storage/calendar/calendar-filter.ts';
 import { parseICalendar } from '../../../storage/calendar/calendar-object.ts';
@@ -14,6 +16,7 @@ import { CALDAV_NS, childElement, clark } from '../xml.ts';
 import { parseCalendarDataRequest, writeCalendarResponse } from './calendar-data-request.ts';
 import { isHomeDavNode, type CollectionHomeTree } from './collection-home-tree.ts';
 import { parseCompFilter } from './filter-xml.ts';
+import { queryTimezone } from './query-timezone.ts';
 
 export function calendarQueryReport(
   tree: CollectionHomeTree,
@@ -41,18 +44,27 @@ export function calendarQueryReport(
       }
       const request = parseCalendarDataRequest(body);
       const { owner, collection } = tree.collectionOf(node);
+      const floating = queryTimezone(body, collection.record);
       const out = new MultistatusWriter();
       const res = isHomeDavNode(node) ? node.home.resource : undefined;
       if (res) {
         // The report on one calendar object resource
         const text = await calendars.store.text(res);
-        if (matchCalendar(parseICalendar(text), filter)) {
+        if (matchCalendar(parseICalendar(text), filter, floating)) {
           await writeCalendarResponse(dr, out, node, request, text, async () => text);
         }
       } else {
-        for (const m of await calendars.query(owner.id, collection.name, filter)) {
+        const matches = await calendars.query(owner.id, collection.name, filter, floating);
+        // The contents, read side by side when calendar-data is asked for
+        const texts = request.data
+          ? await mapLimited(matches, 16, async (m) => m.text ?? calendars.store.text(m.resource))
+          : [];
+        for (const [i, m] of matches.entries()) {
           const member = tree.resourceNode(owner, collection, m.resource);
-          await writeCalendarResponse(dr, out, member, request, m.text, async () => m.text);
+          const text = texts[i] ?? m.text;
+          await writeCalendarResponse(dr, out, member, request, text, () =>
+            calendars.store.text(m.resource),
+          );
         }
       }
       dr.sendXml(207, out.finish());

@@ -1,8 +1,11 @@
 /**
  * The shape CalDAV and CardDAV share: `<root><address>/` is a principal's home, its members are
  * collections (calendars or address books) of a CollectionStore, and their members are text
- * resources (calendar objects, vCards). The owner holds every privilege; anyone else gets 403.
- * Collections sync with the account's change id (RFC 6578), shared by getctag.
+ * resources (calendar objects, vCards). The owner holds every privilege; anyone else only what
+ * the owner granted (home-access.ts: delegation of the home, grants on a collection; no grant
+ * at all is 403), changed with the ACL method. A collection shared with the caller also shows
+ * in the caller's own home (share-mounts.ts) and acts there on the owner's data. Collections
+ * sync with the owner's change id (RFC 6578), shared by getctag.
  */
 
 import { Readable } from 'node:stream';
@@ -18,7 +21,10 @@ import {
 } from '../../../storage/calendar/collection-store.ts';
 import type { Directory } from '../../../storage/directory/directory.ts';
 import { DavError } from '../dav-error.ts';
+import { acesOfGrants, grantsOfAcl } from '../acl-grants.ts';
 import type {
+  AccessControlEntry,
+  AclRequestEntry,
   ContentTree,
   CopyMoveOptions,
   DavContext,
@@ -29,13 +35,19 @@ import type {
   PropertyPatch,
   SyncChanges,
   SyncTree,
+  WritableAclTree,
   WriteContentOptions,
 } from '../dav-node.ts';
 import { samePath } from '../dav-path.ts';
 import { PrivilegeSet } from '../privileges.ts';
-import { DAV_NS } from '../xml.ts';
+import { CALENDARSERVER_NS, DAV_NS, clark } from '../xml.ts';
 import { virtualCollection } from '../trees/virtual-collection.ts';
 import { SYNC_TOKEN_PREFIX } from '../trees/files-tree.ts';
+import { HomeAccess } from './home-access.ts';
+import { sharesOf, type ShareMount } from './share-mounts.ts';
+
+/** Resource type of a collection seen through a share (CalendarServer sharing). */
+export const SHARED_TYPE = clark(CALENDARSERVER_NS, 'shared');
 
 /** What a home tree is made of: the store, the collection kind and the resource rules. */
 export interface HomeKind {
@@ -76,9 +88,15 @@ export interface HomeMount {
   ): Promise<DavNode | undefined>;
 }
 
+/** A collection as served: the owner's record, and the share it is seen through, if any. */
+export interface HomeCollection extends Versioned<CollectionRecord> {
+  readonly mount?: ShareMount;
+}
+
 export interface HomeRef {
+  /** Whose data it is (the account every store call acts on). */
   readonly owner: Principal;
-  readonly collection?: Versioned<CollectionRecord>;
+  readonly collection?: HomeCollection;
   readonly resource?: Versioned<ResourceRecord>;
 }
 
@@ -137,20 +155,34 @@ async function readLimited(
 
 interface Located {
   readonly owner: Principal;
+  /** The owner's name of the collection. */
   readonly collection: string | undefined;
   readonly resource: string | undefined;
+  /** Set when the path goes through a share in the caller's home. */
+  readonly mount?: ShareMount;
 }
 
-export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropertyTree, SyncTree {
+function withMount(
+  col: Versioned<CollectionRecord>,
+  mount: ShareMount | undefined,
+): HomeCollection {
+  return mount ? { ...col, mount } : col;
+}
+
+export class CollectionHomeTree
+  implements ContentTree, MutableTree, DeadPropertyTree, SyncTree, WritableAclTree
+{
   readonly name: string;
   readonly prefix: string;
   readonly kind: HomeKind;
+  readonly access: HomeAccess;
   readonly #directory: Directory;
 
   constructor(kind: HomeKind, directory: Directory) {
     this.name = kind.name;
     this.prefix = kind.root;
     this.kind = kind;
+    this.access = new HomeAccess(kind.store, kind.name);
     this.#directory = directory;
   }
 
@@ -193,16 +225,36 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     if (extra !== undefined && !(extra === '' && parts.length === 4)) return undefined;
     const owner = await this.#owner(ctx, address);
     if (!owner) return undefined;
-    if (owner.id !== ctx.access.principalId) {
+    const col = collection === undefined || collection === '' ? undefined : collection;
+    const res = resource === undefined || resource === '' ? undefined : resource;
+    if (owner.id === ctx.access.principalId) {
+      const mount = col === undefined ? undefined : await this.#mountAt(ctx, owner, col);
+      if (mount) return { owner: mount.owner, collection: mount.collection, resource: res, mount };
+      return { owner, collection: col, resource: res };
+    }
+    // Someone else's home: only through a grant, and 403 whether the path exists or not.
+    const rights =
+      col === undefined
+        ? await this.access.homeRights(ctx, owner.id)
+        : await this.access.collectionRights(ctx, owner.id, col);
+    if (rights.size === 0) {
       throw new DavError(403, 'no access to this home', {
         condition: { ns: DAV_NS, name: 'need-privileges' },
       });
     }
-    return {
-      owner,
-      collection: collection === undefined || collection === '' ? undefined : collection,
-      resource: resource === undefined || resource === '' ? undefined : resource,
-    };
+    return { owner, collection: col, resource: res };
+  }
+
+  /** The share shown at `name` in the caller's home; the caller's own collections win. */
+  async #mountAt(ctx: DavContext, me: Principal, name: string): Promise<ShareMount | undefined> {
+    if (this.kind.mounts?.some((m) => m.name === name)) return undefined;
+    const mount = (await this.#shares(ctx, me)).find((m) => m.name === name);
+    if (!mount || (await this.kind.store.getCollection(me.id, name))) return undefined;
+    return mount;
+  }
+
+  #shares(ctx: DavContext, me: Principal): Promise<readonly ShareMount[]> {
+    return sharesOf(ctx, this.name, this.kind.store, this.#directory, me);
   }
 
   homeNode(owner: Principal): HomeDavNode {
@@ -212,11 +264,19 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     };
   }
 
-  collectionNode(owner: Principal, col: Versioned<CollectionRecord>): HomeDavNode {
+  /** Where a collection is served: the owner's home, or the sharee's for a share. */
+  #pathOf(owner: Principal, col: HomeCollection): string {
+    const m = col.mount;
+    return m ? this.collectionPath(m.home, m.name) : this.collectionPath(owner, col.name);
+  }
+
+  collectionNode(owner: Principal, col: HomeCollection): HomeDavNode {
     return {
-      path: this.collectionPath(owner, col.name),
+      path: this.#pathOf(owner, col),
       collection: true,
-      resourceTypes: [this.kind.collectionType],
+      resourceTypes: col.mount
+        ? [this.kind.collectionType, SHARED_TYPE]
+        : [this.kind.collectionType],
       etag: undefined,
       contentType: undefined,
       contentLength: undefined,
@@ -228,13 +288,9 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     };
   }
 
-  resourceNode(
-    owner: Principal,
-    col: Versioned<CollectionRecord>,
-    res: Versioned<ResourceRecord>,
-  ): HomeDavNode {
+  resourceNode(owner: Principal, col: HomeCollection, res: Versioned<ResourceRecord>): HomeDavNode {
     return {
-      path: this.resourcePath(owner, col.name, res.name),
+      path: `${this.#pathOf(owner, col)}${res.name}`,
       collection: false,
       resourceTypes: [],
       etag: `"${res.version.toString(36)}"`,
@@ -255,13 +311,15 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     if (loc === undefined) return undefined;
     if (loc === 'top') return virtualCollection(this, this.prefix);
     if (loc.collection === undefined) return this.homeNode(loc.owner);
-    const mount = this.kind.mounts?.find((m) => m.name === loc.collection);
+    const mine = loc.owner.id === ctx.access.principalId && !loc.mount;
+    const mount = mine ? this.kind.mounts?.find((m) => m.name === loc.collection) : undefined;
     if (mount) {
       if (loc.resource !== undefined && path.endsWith('/')) return undefined;
       return mount.node(ctx, loc.owner, loc.resource);
     }
-    const col = await this.kind.store.getCollection(loc.owner.id, loc.collection);
-    if (!col) return undefined;
+    const stored = await this.kind.store.getCollection(loc.owner.id, loc.collection);
+    if (!stored) return undefined;
+    const col = withMount(stored, loc.mount);
     if (loc.resource === undefined) return this.collectionNode(loc.owner, col);
     if (path.endsWith('/')) return undefined;
     const res = await this.kind.store.getResource(loc.owner.id, loc.collection, loc.resource);
@@ -279,15 +337,26 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     const { owner, collection, resource } = node.home;
     if (resource) return [];
     if (!collection) {
+      const mine = owner.id === ctx.access.principalId;
       const mounted: DavNode[] = [];
-      for (const m of this.kind.mounts ?? []) {
+      for (const m of mine ? (this.kind.mounts ?? []) : []) {
         const n = await m.node(ctx, owner, undefined);
         if (n) mounted.push(n);
       }
       const stored = (await this.kind.store.listCollections(owner.id)).filter(
         (c) => !mounted.some((n) => n.path === this.collectionPath(owner, c.name)),
       );
-      return [...stored.map((c) => this.collectionNode(owner, c)), ...mounted];
+      const taken = new Set([
+        ...stored.map((c) => c.name),
+        ...(this.kind.mounts ?? []).map((m) => m.name),
+      ]);
+      const shared: DavNode[] = [];
+      for (const m of mine ? await this.#shares(ctx, owner) : []) {
+        if (taken.has(m.name)) continue;
+        const col = await this.kind.store.getCollection(m.owner.id, m.collection);
+        if (col) shared.push(this.collectionNode(m.owner, withMount(col, m)));
+      }
+      return [...stored.map((c) => this.collectionNode(owner, c)), ...mounted, ...shared];
     }
     return (await this.kind.store.listResources(owner.id, collection.name)).map((r) =>
       this.resourceNode(owner, collection, r),
@@ -296,12 +365,15 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
 
   async privileges(ctx: DavContext, node: DavNode): Promise<PrivilegeSet> {
     if (!isHomeDavNode(node)) return new PrivilegeSet(['read', 'read-current-user-privilege-set']);
-    if (node.home.owner.id === ctx.access.principalId) return PrivilegeSet.all();
-    return PrivilegeSet.none();
+    const { owner, collection } = node.home;
+    const rights = collection
+      ? await this.access.collectionRights(ctx, owner.id, collection.name)
+      : await this.access.homeRights(ctx, owner.id);
+    return this.access.privileges(ctx, owner.id, rights);
   }
 
   /** The collection a node is or is in. */
-  collectionOf(node: DavNode): { owner: Principal; collection: Versioned<CollectionRecord> } {
+  collectionOf(node: DavNode): { owner: Principal; collection: HomeCollection } {
     if (!isHomeDavNode(node) || !node.home.collection) {
       throw DavError.forbidden('not inside a collection');
     }
@@ -325,8 +397,9 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     if (loc === undefined || loc === 'top' || !loc.collection || !loc.resource) {
       throw DavError.forbidden('resources live inside a collection');
     }
-    const col = await this.kind.store.getCollection(loc.owner.id, loc.collection);
-    if (!col) throw DavError.conflict('the collection does not exist');
+    const stored = await this.kind.store.getCollection(loc.owner.id, loc.collection);
+    if (!stored) throw DavError.conflict('the collection does not exist');
+    const col = withMount(stored, loc.mount);
     const { owner } = loc;
     const text = await readLimited(body, this.kind.maxResourceSize);
     if (!text) {
@@ -353,7 +426,7 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     options: MakeCollectionOptions,
   ): Promise<DavNode> {
     const loc = await this.#locate(ctx, path);
-    if (loc === undefined || loc === 'top' || !loc.collection || loc.resource) {
+    if (loc === undefined || loc === 'top' || !loc.collection || loc.resource || loc.mount) {
       throw DavError.forbidden('collections are made in a home', {
         ns: DAV_NS,
         name: 'valid-resourcetype',
@@ -371,9 +444,13 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     return this.collectionNode(loc.owner, col);
   }
 
-  async remove(_ctx: DavContext, node: DavNode): Promise<void> {
+  async remove(ctx: DavContext, node: DavNode): Promise<void> {
     const { owner, collection } = this.collectionOf(node);
     const res = (node as HomeDavNode).home.resource;
+    if (!res && collection.mount) {
+      await this.#decline(ctx, owner, collection.name);
+      return;
+    }
     if (res) {
       await this.#mapped(
         this.kind.store.removeResource(owner.id, collection.name, res.name, (current) => {
@@ -425,7 +502,8 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
       throw DavError.forbidden('resources live inside a collection');
     }
     const text = new TextEncoder().encode(await this.kind.store.text(res));
-    if (move && loc.collection === collection.name) {
+    const sameCollection = loc.owner.id === owner.id && loc.collection === collection.name;
+    if (move && sameCollection) {
       // Renaming inside one collection: free the UID first.
       await this.kind.store.removeResource(owner.id, collection.name, res.name);
     }
@@ -436,7 +514,7 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
       loc.owner,
       loc.collection,
     );
-    if (move && loc.collection !== collection.name) {
+    if (move && !sameCollection) {
       await this.kind.store.removeResource(owner.id, collection.name, res.name);
     }
     return { created };
@@ -524,8 +602,62 @@ export class CollectionHomeTree implements ContentTree, MutableTree, DeadPropert
     names.forEach((name, i) => {
       const r = now[i];
       if (r) changed.push(this.resourceNode(owner, collection, r));
-      else removed.push(this.resourcePath(owner, collection.name, name));
+      else removed.push(`${this.#pathOf(owner, collection)}${name}`);
     });
     return { token: `${SYNC_TOKEN_PREFIX}${newToken}`, changed, removed, truncated };
+  }
+
+  // ---- sharing ----
+
+  /** A sharee deleting a share from its home declines it (its own grant is removed). */
+  async #decline(ctx: DavContext, owner: Principal, collection: string): Promise<void> {
+    const me = ctx.access.principalId;
+    const grants = await this.kind.store.grants.grantsOf(owner.id, collection);
+    if (!grants.some((g) => g.principal === me)) {
+      throw DavError.forbidden('shared with a group: only the owner can remove it');
+    }
+    await this.#mapped(
+      this.kind.store.grants.setGrant(owner.id, collection, me, undefined),
+      owner,
+      collection,
+    );
+  }
+
+  // ---- AclTree ----
+
+  async acl(_ctx: DavContext, node: DavNode): Promise<AccessControlEntry[]> {
+    if (!isHomeDavNode(node)) return [];
+    const { owner, collection, resource } = node.home;
+    const out: AccessControlEntry[] = [
+      { principal: davPrincipalPath(owner), grant: ['all'], protected: true, inherited: undefined },
+    ];
+    const grants = this.kind.store.grants;
+    const home = await grants.homeGrants(owner.id);
+    out.push(...(await acesOfGrants(home, this.#directory, collection && this.homeOf(owner))));
+    if (collection) {
+      const own = await grants.grantsOf(owner.id, collection.name);
+      const from = resource ? this.collectionPath(owner, collection.name) : undefined;
+      out.push(...(await acesOfGrants(own, this.#directory, from)));
+    }
+    return out;
+  }
+
+  /** ACL on a collection shares it; ACL on a home delegates the whole home. */
+  async setAcl(ctx: DavContext, node: DavNode, entries: readonly AclRequestEntry[]): Promise<void> {
+    if (!isHomeDavNode(node) || node.home.resource || node.home.collection?.mount) {
+      throw DavError.forbidden('ACLs are set on a home or on one of its own collections');
+    }
+    const { owner, collection } = node.home;
+    const grants = await grantsOfAcl(entries, owner, this.#directory);
+    if (collection) {
+      await this.#mapped(
+        this.kind.store.grants.setGrants(owner.id, collection.name, grants),
+        owner,
+        collection.name,
+      );
+    } else {
+      await this.kind.store.grants.setHomeGrants(owner.id, grants);
+    }
+    ctx.memo.clear();
   }
 }

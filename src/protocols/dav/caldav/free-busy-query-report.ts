@@ -9,6 +9,7 @@ import type { DavReport } from '../dav-plugin.ts';
 import { CALDAV_NS, childElement, clark } from '../xml.ts';
 import { isHomeDavNode, type CollectionHomeTree } from './collection-home-tree.ts';
 import { parseTimeRange } from './filter-xml.ts';
+import { calendarTimezone } from './query-timezone.ts';
 
 function utc(ms: number): string {
   return new Date(ms)
@@ -35,7 +36,12 @@ export function freeBusyQueryReport(
       if (!el) throw DavError.badRequest('free-busy-query needs a time-range');
       const range = parseTimeRange(el, CALDAV_NS);
       const { owner, collection } = tree.collectionOf(node);
-      const periods = await calendars.freeBusy(owner.id, collection.name, range);
+      const periods = await calendars.freeBusy(
+        owner.id,
+        collection.name,
+        range,
+        calendarTimezone(collection.record),
+      );
       const lines = [
         'BEGIN:VCALENDAR',
         'VERSION:2.0',

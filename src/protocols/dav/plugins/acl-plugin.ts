@@ -1,11 +1,13 @@
 /**
  * Access control basics (RFC 3744, RFC 5397): who the caller is (current-user-principal),
  * where principals live, who owns a resource, the caller's privileges on it, the supported
- * privileges, the ACL itself where a tree can show it, and the expand-property report.
+ * privileges, the ACL itself where a tree can show it (and the ACL method where it can change
+ * it), and the expand-property report.
  */
 
 import { isAclTree } from '../dav-node.ts';
 import { hrefProperty, liveProperty, type DavPlugin } from '../dav-plugin.ts';
+import { aclMethod } from '../methods/acl.ts';
 import { PRIVILEGE_TREE, type Privilege } from '../privileges.ts';
 import { expandPropertyReport } from '../reports/expand-property.ts';
 import { PRINCIPALS_ROOT } from '../trees/principals-tree.ts';
@@ -38,6 +40,7 @@ export function aclPlugin(): DavPlugin {
   return {
     name: 'acl',
     compliance: ['access-control'],
+    methods: [aclMethod],
     reports: [expandPropertyReport],
     properties: [
       hrefProperty(dav('current-user-principal'), async (dr) => [dr.ctx.principalPath]),

@@ -2,14 +2,17 @@
  * Principals and discovery (RFC 3744 §4, RFC 4791 §6.2.1, RFC 6352 §7.1.1, RFC 6638 §2.4):
  * the principals tree, the principal properties clients read on login (displayname,
  * principal-URL, addresses, group membership, calendar and address book homes; the homes are
- * filled by the CalDAV/CardDAV plugins) and the principal search reports.
+ * filled by the CalDAV/CardDAV plugins), the principal search reports, and with a
+ * CalendarDelegation the calendar proxy groups (delegation-properties.ts).
  */
 
 import type { Principal } from '../../../core/principal.ts';
 import { davPrincipalPath } from '../../../core/principal-names.ts';
+import type { CalendarDelegation } from '../../../storage/calendar/calendar-delegation.ts';
 import type { Directory } from '../../../storage/directory/directory.ts';
 import type { DavNode } from '../dav-node.ts';
 import { hrefProperty, liveProperty, type DavPlugin } from '../dav-plugin.ts';
+import { delegationProperties, proxyMemberships } from './delegation-properties.ts';
 import { principalPropertySearch } from '../reports/principal-property-search.ts';
 import { principalSearchPropertySetReport } from '../reports/principal-search-property-set.ts';
 import { isPrincipalNode, PrincipalsTree } from '../trees/principals-tree.ts';
@@ -28,8 +31,8 @@ const CALENDAR_USER_TYPES = {
   room: 'ROOM',
 } as const;
 
-export function principalsPlugin(directory: Directory): DavPlugin {
-  const tree = new PrincipalsTree(directory);
+export function principalsPlugin(directory: Directory, delegation?: CalendarDelegation): DavPlugin {
+  const tree = new PrincipalsTree(directory, delegation);
   const onPrincipal = (node: DavNode): boolean => isPrincipalNode(node);
   const principal = (node: DavNode): Principal | undefined =>
     isPrincipalNode(node) ? node.principal : undefined;
@@ -46,6 +49,7 @@ export function principalsPlugin(directory: Directory): DavPlugin {
     trees: [tree],
     reports: [principalPropertySearch(tree), principalSearchPropertySetReport],
     properties: [
+      ...(delegation ? delegationProperties(directory, delegation) : []),
       liveProperty(
         clark(DAV_NS, 'displayname'),
         async (_dr, node) => {
@@ -66,7 +70,10 @@ export function principalsPlugin(directory: Directory): DavPlugin {
         clark(DAV_NS, 'group-membership'),
         async (_dr, node) => {
           const p = principal(node);
-          return p && paths(await directory.groupsOf(p.id));
+          if (!p) return undefined;
+          const groups = await paths(await directory.groupsOf(p.id));
+          if (!delegation) return groups;
+          return [...groups, ...(await proxyMemberships(directory, delegation, p))];
         },
         { applies: onPrincipal },
       ),
