@@ -5,7 +5,8 @@
  */
 
 import ICAL from 'ical.js';
-import { expandOccurrences } from './expand-occurrences.ts';
+import { expandOccurrences, isFloating, msOf } from './expand-occurrences.ts';
+import type { Timezone } from './expand-occurrences.ts';
 import type { TimeRange } from './calendar-filter.ts';
 
 type Component = InstanceType<typeof ICAL.Component>;
@@ -49,9 +50,9 @@ function shell(root: Component): Component {
  * The instances of the object overlapping the range as separate components with
  * RECURRENCE-ID, in UTC, without VTIMEZONE and recurrence rules (RFC 4791 §9.6.5).
  */
-export function expandCalendar(root: Component, range: TimeRange): string {
+export function expandCalendar(root: Component, range: TimeRange, floating?: Timezone): string {
   const out = shell(root);
-  for (const o of expandOccurrences(root, range.start, range.end)) {
+  for (const o of expandOccurrences(root, range.start, range.end, { floating })) {
     const inst = new ICAL.Component(JSON.parse(JSON.stringify(o.item.toJSON())) as unknown[]);
     const start = o.item.getFirstPropertyValue('dtstart') as Time | null;
     const asDate = start?.isDate ?? false;
@@ -61,10 +62,15 @@ export function expandCalendar(root: Component, range: TimeRange): string {
     if (inst.hasProperty('due') && !start) setTime(inst, 'due', utcTime(o.end, asDate));
     if (o.recurrenceId && (o.item.hasProperty('recurrence-id') || isRecurring(root))) {
       const rid = o.recurrenceId.clone();
+      // A floating RECURRENCE-ID is read in the zone, like the instance's times.
       setTime(
         inst,
         'recurrence-id',
-        rid.isDate ? rid : rid.convertToZone(ICAL.Timezone.utcTimezone),
+        rid.isDate
+          ? rid
+          : floating !== undefined && isFloating(rid)
+            ? utcTime(msOf(rid, floating), false)
+            : rid.convertToZone(ICAL.Timezone.utcTimezone),
       );
     }
     out.addSubcomponent(inst);
@@ -79,8 +85,10 @@ function isRecurring(root: Component): boolean {
 /**
  * The master component and only those overrides that affect the range (RFC 4791 §9.6.6).
  */
-export function limitRecurrenceSet(root: Component, range: TimeRange): string {
-  const affecting = new Set(expandOccurrences(root, range.start, range.end).map((o) => o.item));
+export function limitRecurrenceSet(root: Component, range: TimeRange, floating?: Timezone): string {
+  const affecting = new Set(
+    expandOccurrences(root, range.start, range.end, { floating }).map((o) => o.item),
+  );
   const out = shell(root);
   for (const c of root.getAllSubcomponents()) {
     if (c.name !== 'vtimezone' && c.hasProperty('recurrence-id') && !affecting.has(c)) continue;

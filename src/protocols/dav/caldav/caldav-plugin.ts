@@ -20,6 +20,7 @@ import { multigetReport } from './calendar-multiget-report.ts';
 import { calendarQueryReport } from './calendar-query-report.ts';
 import { CollectionHomeTree, isHomeDavNode } from './collection-home-tree.ts';
 import { freeBusyQueryReport } from './free-busy-query-report.ts';
+import { calendarTimezone } from './query-timezone.ts';
 import { CALENDAR_TYPE, mkcalendarMethod } from './mkcalendar-method.ts';
 
 export const CALENDARS_ROOT = '/dav/calendars/';
@@ -76,8 +77,11 @@ export function caldavPlugin(options: {
       calendarQueryReport(tree, calendars),
       multigetReport(CALDAV_NS, 'calendar-multiget', tree, (body) => {
         const request = parseCalendarDataRequest(body);
-        return (dr, out, node, read) =>
-          writeCalendarResponse(dr, out, node, request, undefined, read);
+        return (dr, out, node, read) => {
+          const record = isHomeDavNode(node) ? node.home.collection?.record : undefined;
+          const floating = record === undefined ? undefined : calendarTimezone(record);
+          return writeCalendarResponse(dr, out, node, request, undefined, read, floating);
+        };
       }),
       freeBusyQueryReport(tree, calendars),
     ],

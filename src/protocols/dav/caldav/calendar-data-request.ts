@@ -4,6 +4,7 @@
  * limit-recurrence-set), and the DAV:response for one calendar object.
  */
 
+import type { Timezone } from '../../../storage/calendar/expand-occurrences.ts';
 import {
   expandCalendar,
   limitRecurrenceSet,
@@ -93,11 +94,12 @@ export function parseCalendarDataRequest(body: XmlElement): CalendarDataRequest 
 export function shapeCalendarData(
   text: string,
   data: NonNullable<CalendarDataRequest['data']>,
+  floating?: Timezone,
 ): string {
   if (!data.selection && !data.expand && !data.limit) return text;
   let root = parseICalendar(text);
-  if (data.expand) root = parseICalendar(expandCalendar(root, data.expand));
-  else if (data.limit) root = parseICalendar(limitRecurrenceSet(root, data.limit));
+  if (data.expand) root = parseICalendar(expandCalendar(root, data.expand, floating));
+  else if (data.limit) root = parseICalendar(limitRecurrenceSet(root, data.limit, floating));
   return data.selection ? selectCalendarData(root, data.selection) : root.toString();
 }
 
@@ -109,10 +111,11 @@ export async function writeCalendarResponse(
   request: CalendarDataRequest,
   text: string | undefined,
   readText: () => Promise<string>,
+  floating?: Timezone,
 ): Promise<void> {
   const stats = await resolveProperties(dr, node, { kind: 'prop', names: request.names });
   if (request.data) {
-    const content = shapeCalendarData(text ?? (await readText()), request.data);
+    const content = shapeCalendarData(text ?? (await readText()), request.data, floating);
     addPropResult(stats, 200, { name: CALENDAR_DATA, content: { text: content } });
   }
   if (stats.size === 0) stats.set(200, []);

@@ -51,7 +51,7 @@ export function calendarQueryReport(
         // The report on one calendar object resource
         const text = await calendars.store.text(res);
         if (matchCalendar(parseICalendar(text), filter, floating)) {
-          await writeCalendarResponse(dr, out, node, request, text, async () => text);
+          await writeCalendarResponse(dr, out, node, request, text, async () => text, floating);
         }
       } else {
         const matches = await calendars.query(owner.id, collection.name, filter, floating);
@@ -62,8 +62,14 @@ export function calendarQueryReport(
         for (const [i, m] of matches.entries()) {
           const member = tree.resourceNode(owner, collection, m.resource);
           const text = texts[i] ?? m.text;
-          await writeCalendarResponse(dr, out, member, request, text, () =>
-            calendars.store.text(m.resource),
+          await writeCalendarResponse(
+            dr,
+            out,
+            member,
+            request,
+            text,
+            () => calendars.store.text(m.resource),
+            floating,
           );
         }
       }

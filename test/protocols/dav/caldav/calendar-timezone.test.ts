@@ -128,6 +128,33 @@ describe('CalDAV floating time in the calendar time zone (RFC 4791 §9.9)', func
     assert.deepEqual(await found(berlin, '20240610T160000Z', '20240610T163000Z'), ['weekly.ics']);
   });
 
+  it('expands floating instances in the zone (calendar-query and calendar-multiget)', async () => {
+    const berlin = `${home}berlin/`;
+    const expand =
+      '<c:calendar-data><c:expand start="20240108T000000Z" end="20240109T000000Z"/></c:calendar-data>';
+    const query = `<?xml version="1.0"?><c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>${expand}</d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="20240108T000000Z" end="20240109T000000Z"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
+    const res = await report(berlin, query);
+    assert.equal(res.status, 207, res.text);
+    // 18:00 floating in Berlin winter time is 17:00Z, the RECURRENCE-ID likewise
+    assert.match(res.text, /DTSTART:20240108T170000Z/);
+    assert.match(res.text, /RECURRENCE-ID:20240108T170000Z/);
+    assert.doesNotMatch(res.text, /DTSTART:20240108T180000Z/);
+    const summer =
+      '<c:calendar-data><c:expand start="20240701T000000Z" end="20240702T000000Z"/></c:calendar-data>';
+    const multiget = `<?xml version="1.0"?><c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>${summer}</d:prop><d:href>${berlin}floating.ics</d:href></c:calendar-multiget>`;
+    const got = await report(berlin, multiget);
+    assert.equal(got.status, 207, got.text);
+    // 09:00 floating in Berlin summer time is 07:00Z
+    assert.match(got.text, /DTSTART:20240701T070000Z/);
+    const plain = await report(
+      `${home}default/`,
+      multiget
+        .replace(berlin, `${home}default/`)
+        .replace(`${berlin}floating`, `${home}default/floating`),
+    );
+    assert.match(plain.text, /DTSTART:20240701T090000Z/, 'no zone: floating read as UTC');
+  });
+
   it('takes an all-day event as the whole day in that zone', async () => {
     const berlin = `${home}berlin/`;
     assert.deepEqual(await found(berlin, '20240531T223000Z', '20240531T230000Z'), ['allday.ics']);
