@@ -192,6 +192,23 @@ export class MimeIndexer {
     let pos = 0;
     while (pos < chunk.length) {
       const lf = chunk.indexOf(0x0a, pos);
+      // step: a whole body line that cannot be a boundary only moves the counters (the
+      // common case: no copy, no per-line work)
+      if (
+        lf >= 0 &&
+        this.#lineLen === 0 &&
+        this.#stack[this.#stack.length - 1]?.state !== 'header' &&
+        !(chunk[pos] === DASH && (pos + 1 >= chunk.length || chunk[pos + 1] === DASH))
+      ) {
+        const len = lf + 1 - pos;
+        this.#prevEol = lf > pos && chunk[lf - 1] === 0x0d ? 2 : 1;
+        this.#offset += len;
+        this.#lineStart += len;
+        this.#lfCount += 1;
+        this.#lastByte = 0x0a;
+        pos = lf + 1;
+        continue;
+      }
       const end = lf < 0 ? chunk.length : lf + 1;
       this.#keep(chunk, pos, end);
       this.#lineLen += end - pos;
