@@ -10,6 +10,7 @@ import { parseAddressList } from '../../storage/mail/mime/address-list.ts';
 import { parseHeaderBlock } from '../../storage/mail/mime/header-block.ts';
 import type { HeaderField } from '../../storage/mail/mime/header-block.ts';
 import { rfc5322Date } from '../../storage/queue/dsn-report.ts';
+import { prependInPlace } from './headroom.ts';
 
 /** The header fields of a message. */
 export function headerFields(message: Uint8Array): HeaderField[] {
@@ -20,10 +21,11 @@ export function headerFields(message: Uint8Array): HeaderField[] {
 export function prependHeaders(lines: readonly string[], message: Uint8Array): Buffer {
   if (lines.length === 0)
     return Buffer.from(message.buffer, message.byteOffset, message.byteLength);
-  return Buffer.concat([
-    Buffer.from(lines.join(''), 'utf8'),
-    Buffer.from(message.buffer, message.byteOffset, message.byteLength),
-  ]);
+  const header = Buffer.from(lines.join(''), 'utf8');
+  return (
+    prependInPlace(header, message) ??
+    Buffer.concat([header, Buffer.from(message.buffer, message.byteOffset, message.byteLength)])
+  );
 }
 
 /** The message without the header fields `drop` selects. */

@@ -34,6 +34,7 @@ import type { OutboundQueue } from '../../storage/queue/outbound-queue.ts';
 import { buildDsn } from '../../storage/queue/dsn-report.ts';
 import type { DsnRecipient } from '../../storage/queue/dsn-report.ts';
 import type { EnqueueInput, NotifyOn } from '../../storage/queue/queue-types.ts';
+import { assemble } from './headroom.ts';
 import { DkimSigner } from './dkim-signer.ts';
 import { HOOK_CHAINS } from './hooks/hook-chains.ts';
 import { runHooks } from './hooks/smtp-hook.ts';
@@ -678,7 +679,7 @@ function readMessage(stream: SMTPServerDataStream, max: number): Promise<Uint8Ar
       if (size > max) over = true;
       if (!over) chunks.push(chunk);
     });
-    stream.once('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)));
+    stream.once('end', () => resolve(over ? undefined : assemble(chunks, size)));
     stream.once('error', reject);
   });
 }
