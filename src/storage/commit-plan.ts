@@ -44,6 +44,26 @@ export function changedAccounts(batch: Batch): number[] {
   return [...seen];
 }
 
+/** How many change ids each account with stepped entries takes (steps 0..k-1, none missing). */
+function stepsOf(batch: Batch): Map<number, number> {
+  const seen = new Map<number, Set<number>>();
+  for (const c of batch.changes ?? []) {
+    const step = c.step ?? 0;
+    if (!Number.isInteger(step) || step < 0) throw new RangeError(`bad change step ${step}`);
+    let set = seen.get(c.account);
+    if (set === undefined) seen.set(c.account, (set = new Set()));
+    set.add(step);
+  }
+  const out = new Map<number, number>();
+  for (const [account, set] of seen) {
+    if (Math.max(...set) + 1 !== set.size) {
+      throw new RangeError(`the change steps of account ${account} must be 0..k-1`);
+    }
+    out.set(account, set.size);
+  }
+  return out;
+}
+
 /** The keys whose current values the plan depends on (expect, incr, change counters). */
 export function keysToRead(batch: Batch): Uint8Array[] {
   const keys = new Map<string, Uint8Array>();
@@ -78,9 +98,21 @@ export function planCommit(
   // Change ids first: one new id per account named in the change entries, so puts can be
   // stamped with it (the counters are never the target of the batch's own ops).
   const changeIds = new Map<number, bigint>();
+  const steps = stepsOf(batch);
   for (const account of changedAccounts(batch)) {
-    changeIds.set(account, decodeCounter(current(changeCounterKey(account))) + 1n);
+    const base = decodeCounter(current(changeCounterKey(account)));
+    changeIds.set(account, base + BigInt(steps.get(account) ?? 1));
   }
+  /** The change id of `account` for `step`. */
+  const changeIdAt = (account: number, step = 0): bigint | undefined => {
+    const last = changeIds.get(account);
+    const count = steps.get(account) ?? 1;
+    if (last === undefined) return undefined;
+    if (!Number.isInteger(step) || step < 0 || step >= count) {
+      throw new RangeError(`step ${step} outside the ${count} changes of account ${account}`);
+    }
+    return last - BigInt(count - 1 - step);
+  };
 
   const counters: bigint[] = [];
   /** The value each incr'd key was left at so far in this batch (counter stamps). */
@@ -98,7 +130,7 @@ export function planCommit(
         let key = op.key;
         let value = op.value;
         if (op.stamp) {
-          const changeId = changeIds.get(op.stamp.account);
+          const changeId = changeIdAt(op.stamp.account, op.stamp.step);
           if (changeId === undefined) {
             throw new RangeError(`stamp names account ${op.stamp.account} without change entries`);
           }
@@ -129,22 +161,25 @@ export function planCommit(
     }
   }
 
-  // Change log: bump each account's counter, one record holding that account's entries.
+  // Change log: bump each account's counter, one record per step holding its entries.
   for (const [account, changeId] of changeIds) {
     write(changeCounterKey(account), encodeCounter(changeId));
-    const record: ChangeLogRecord = {
-      e: (batch.changes ?? [])
-        .filter((c) => c.account === account)
-        .map(
-          (c) =>
-            [
-              c.collection,
-              c.idCounter === undefined ? c.id : String(counterValue(c.idCounter)),
-              c.kind,
-            ] as const,
-        ),
-    };
-    write(changeLogKey(account, changeId), encodeJson(record));
+    const count = steps.get(account) ?? 1;
+    for (let step = 0; step < count; step++) {
+      const record: ChangeLogRecord = {
+        e: (batch.changes ?? [])
+          .filter((c) => c.account === account && (c.step ?? 0) === step)
+          .map(
+            (c) =>
+              [
+                c.collection,
+                c.idCounter === undefined ? c.id : String(counterValue(c.idCounter)),
+                c.kind,
+              ] as const,
+          ),
+      };
+      write(changeLogKey(account, changeId - BigInt(count - 1 - step)), encodeJson(record));
+    }
   }
   return { ok: true, writes: [...overlay.values()], counters, changeIds };
 }

@@ -29,6 +29,8 @@ export interface PutOp {
    */
   readonly stamp?: {
     readonly account: number;
+    /** Which of the account's change ids in this commit (see ChangeEntry.step); default 0. */
+    readonly step?: number;
     readonly keyOffset?: number;
     readonly valueOffset?: number;
   };
@@ -92,6 +94,14 @@ export interface ChangeEntry {
    * commit allocates.
    */
   readonly idCounter?: { readonly key: Uint8Array; readonly add: bigint };
+  /**
+   * Several changes of one account in one commit, each with its own change id: an account
+   * whose entries name steps 0..k-1 gets k consecutive change ids, one log record each (step
+   * s gets the (s+1)-th). Used to commit several IMAP STOREs at once, each with its own
+   * MODSEQ (RFC 7162 §3.1.3), for one fsync. Default 0; steps must be 0..k-1 with none
+   * missing.
+   */
+  readonly step?: number;
 }
 
 export interface Batch {
@@ -108,7 +118,10 @@ export type CommitResult =
       readonly ok: true;
       /** New value of each incr op, in the order the incr ops appear in the batch. */
       readonly counters: readonly bigint[];
-      /** The change id given to this commit, per account named in `changes`. */
+      /**
+       * The change id given to this commit, per account named in `changes` (with steps, the
+       * last one: step s of k got last - k + 1 + s).
+       */
       readonly changeIds: ReadonlyMap<number, bigint>;
     }
   | {

@@ -607,6 +607,61 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         }
       });
 
+      it('gives an account one change id per step of a commit, each stamped and logged', async () => {
+        const account = 41;
+        const put = (n: number, step: number) => ({
+          type: 'put' as const,
+          key: b(100 + n),
+          value: new Uint8Array(8),
+          stamp: { account, step, valueOffset: 0 },
+        });
+        const r = ok(
+          await store.commit({
+            ops: [put(0, 0), put(1, 2), put(2, 1)],
+            changes: [
+              { account, collection: 'c', id: 'a', kind: 'updated', step: 0 },
+              { account, collection: 'c', id: 'b', kind: 'updated', step: 1 },
+              { account, collection: 'c', id: 'c', kind: 'updated', step: 2 },
+              { account, collection: 'c', id: 'd', kind: 'updated', step: 2 },
+              { account: 42, collection: 'x', id: 'y', kind: 'created' },
+            ],
+          }),
+        );
+        assert.equal(r.changeIds.get(account), 3n, 'the last of the three');
+        assert.equal(r.changeIds.get(42), 1n);
+        assert.deepEqual(await store.get(b(100)), encodeCounter(1n));
+        assert.deepEqual(await store.get(b(101)), encodeCounter(3n));
+        assert.deepEqual(await store.get(b(102)), encodeCounter(2n));
+        const { changes } = await readChanges(store, account, 0n);
+        assert.deepEqual(
+          changes.map((c) => [c.changeId, c.entries.map((e) => e.id)]),
+          [
+            [1n, ['a']],
+            [2n, ['b']],
+            [3n, ['c', 'd']],
+          ],
+        );
+        const next = ok(
+          await store.commit({
+            ops: [],
+            changes: [{ account, collection: 'c', id: 'e', kind: 'created' }],
+          }),
+        );
+        assert.equal(next.changeIds.get(account), 4n);
+        await assert.rejects(
+          (async () =>
+            store.commit({
+              ops: [{ type: 'put', key: b(110), value: b(1) }],
+              changes: [
+                { account, collection: 'c', id: 'f', kind: 'created', step: 0 },
+                { account, collection: 'c', id: 'g', kind: 'created', step: 2 },
+              ],
+            }))(),
+        );
+        assert.equal(await store.get(b(110)), undefined);
+        assert.equal(await currentChangeId(store, account), 4n);
+      });
+
       it('refuses a counter stamp without an earlier incr of its key, applying nothing', async () => {
         const counter = pack(Subspace.mail, 'last', 2);
         await assert.rejects(

@@ -33,8 +33,10 @@ export function messageChange(
   mailboxId: number,
   uid: number,
   kind: ChangeKind,
+  step?: number,
 ): ChangeEntry {
-  return { account, collection: mailboxCollection(mailboxId), id: String(uid), kind };
+  const entry = { account, collection: mailboxCollection(mailboxId), id: String(uid), kind };
+  return step === undefined ? entry : { ...entry, step };
 }
 
 export function mailboxChange(account: number, mailboxId: number, kind: ChangeKind): ChangeEntry {
@@ -89,22 +91,23 @@ export function putEntry(
   mailboxId: number,
   uid: number,
   summary: Omit<MessageSummary, 'uid' | 'modseq'>,
+  step?: number,
 ): PutOp {
   return {
     type: 'put',
     key: mailKeys.message(account, mailboxId, uid),
     value: encodeEntry(summary),
-    stamp: { account, valueOffset: 0 },
+    stamp: step === undefined ? { account, valueOffset: 0 } : { account, step, valueOffset: 0 },
   };
 }
 
 /** HIGHESTMODSEQ of the mailbox = this commit's modseq. */
-export function putHighestModseq(account: number, mailboxId: number): PutOp {
+export function putHighestModseq(account: number, mailboxId: number, step?: number): PutOp {
   return {
     type: 'put',
     key: mailKeys.highestModseq(account, mailboxId),
     value: modseqPlaceholder(),
-    stamp: { account, valueOffset: 0 },
+    stamp: step === undefined ? { account, valueOffset: 0 } : { account, step, valueOffset: 0 },
   };
 }
 

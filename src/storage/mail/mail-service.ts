@@ -59,21 +59,11 @@ import { decodeCounter, decodeJson, encodeJson, prefixRange, unpack } from '../k
 import { appendBatchPlan } from './append-batch.ts';
 import type { PendingAppend } from './append-batch.ts';
 import { Coalescer } from './coalescer.ts';
+import { disjointRuns, storeBatchPlan } from './store-batch.ts';
+import type { PendingStore } from './store-batch.ts';
 import { headerDigest, threadLinks } from './header-digest.ts';
 import { MailRepository, objectIdOf } from './mail-repository.ts';
-import {
-  countMessage,
-  counterOps,
-  emptyDelta,
-  keywordOps,
-  mailboxChange,
-  messageChange,
-  noChange,
-  putEntry,
-  putHighestModseq,
-  putMailbox,
-  putTombstone,
-} from './mail-ops.ts';
+import { mailboxChange, noChange, putHighestModseq, putMailbox, putTombstone } from './mail-ops.ts';
 import { MAILBOX_COUNTERS, mailKeys } from './mail-keys.ts';
 import type {
   AppendOptions,
@@ -95,7 +85,7 @@ import type {
 } from './mail-types.ts';
 import { INBOX, isDescendant, normalizeMailboxName, parentNames } from './mailbox-name.ts';
 import { decodeModseq } from './message-entry.ts';
-import { DELETED, applyFlags, hasFlag, normalizeFlags, sameFlags } from './message-flags.ts';
+import { DELETED, hasFlag, normalizeFlags } from './message-flags.ts';
 import { storeAndIndex } from './message-source.ts';
 import type { MimeLimits } from './mime/mime-indexer.ts';
 import { runSearch } from './search/mail-search.ts';
@@ -136,6 +126,7 @@ export class MailService {
   readonly #mimeLimits: Partial<MimeLimits>;
   readonly #repo: MailRepository;
   readonly #appends: Coalescer<number, PendingAppend, AppendResult>;
+  readonly #stores: Coalescer<number, PendingStore, StoreResult>;
 
   constructor(options: MailServiceOptions) {
     this.#storage = options.storage;
@@ -148,6 +139,7 @@ export class MailService {
       directory: this.#directory,
       now: this.#now,
     });
+    this.#stores = new Coalescer((account, items) => this.#commitStores(account, items));
     this.#appends = new Coalescer((account, items) =>
       this.#repo.transact(account, (r) =>
         appendBatchPlan(this.#repo, r, this.#storage.store, account, items),
@@ -716,49 +708,29 @@ export class MailService {
     change: { op: StoreOperation; flags: readonly string[]; unchangedSince?: bigint },
   ): Promise<StoreResult> {
     this.#authorize(ctx, account, 'write');
-    const flags = normalizeFlags(change.flags);
-    return this.#repo.transact(account, async (r) => {
-      await this.#repo.requireRecord(account, mailboxId, r);
-      const entries = await this.#repo.entries(r, account, mailboxId, uniqueSorted(uids));
-      const modified: number[] = [];
-      const unchanged: MessageSummary[] = [];
-      const changed: MessageSummary[] = [];
-      const ops: Op[] = [];
-      const changes: ChangeEntry[] = [];
-      const delta = emptyDelta();
-      for (const entry of entries) {
-        if (change.unchangedSince !== undefined && entry.modseq > change.unchangedSince) {
-          modified.push(entry.uid);
-          continue;
-        }
-        const next = applyFlags(entry.flags, change.op, flags);
-        if (sameFlags(next, entry.flags)) {
-          unchanged.push(entry);
-          continue;
-        }
-        countMessage(delta, entry.flags, entry.size, -1);
-        countMessage(delta, next, entry.size, 1);
-        const updated = { ...entry, flags: next };
-        ops.push(
-          putEntry(account, mailboxId, entry.uid, updated),
-          ...keywordOps(account, mailboxId, next),
-        );
-        changes.push(messageChange(account, mailboxId, entry.uid, 'updated'));
-        changed.push(updated);
-      }
-      if (changed.length > 0)
-        ops.push(putHighestModseq(account, mailboxId), ...counterOps(account, mailboxId, delta));
-      return {
-        ops,
-        changes,
-        result: (modseq) => ({
-          modseq,
-          changed: changed.map((m) => ({ ...m, modseq: modseq ?? m.modseq })),
-          unchanged,
-          modified,
-        }),
-      };
+    if (!Number.isSafeInteger(mailboxId)) throw new CommuneError('not-found', 'no such mailbox');
+    // One commit for this STORE and those arriving meanwhile, each its own MODSEQ
+    // (store-batch.ts).
+    return this.#stores.submit(account, {
+      mailboxId,
+      uids: uniqueSorted(uids),
+      op: change.op,
+      flags: normalizeFlags(change.flags),
+      ...(change.unchangedSince === undefined ? {} : { unchangedSince: change.unchangedSince }),
     });
+  }
+
+  async #commitStores(
+    account: number,
+    items: readonly PendingStore[],
+  ): Promise<(StoreResult | Error)[]> {
+    const out: (StoreResult | Error)[] = [];
+    for (const run of disjointRuns(items)) {
+      out.push(
+        ...(await this.#repo.transact(account, (r) => storeBatchPlan(this.#repo, r, account, run))),
+      );
+    }
+    return out;
   }
 
   /** COPY (RFC 9051 §6.4.7) with the COPYUID mapping (RFC 4315); quota applies. */
