@@ -1,8 +1,14 @@
 /**
  * Coalescing of concurrent requests per key: requests submitted while a batch of the same key
  * is being committed wait together and go as the next batch, so N concurrent deliveries to
- * one account cost a few commits (and fsyncs) instead of N in a row. One batch per key runs
- * at a time; batches keep submission order.
+ * one account cost a few commits (and fsyncs) instead of N in a row. Batches keep submission
+ * order.
+ *
+ * By default one batch per key runs at a time. With `pipeline` (at most that many batches in
+ * flight per key) a batch may start while another commits, so its commit joins the store's
+ * next group commit instead of waiting a whole round; `conflicts` keeps a request out of a
+ * batch while an earlier request it must follow is still in flight (it then waits, and so do
+ * the requests behind it).
  */
 
 interface Waiter<I, R> {
@@ -14,48 +20,81 @@ interface Waiter<I, R> {
 /** Runs one batch: an outcome per item, in order (an Error rejects that item alone). */
 export type BatchRunner<K, I, R> = (key: K, items: readonly I[]) => Promise<(R | Error)[]>;
 
+export interface CoalescerOptions<I> {
+  /** Requests per batch at most (default 256). */
+  readonly maxBatch?: number;
+  /** Batches in flight per key at most (default 1). */
+  readonly pipeline?: number;
+  /** Whether `item` must wait for `earlier` (in flight) to finish; default never. */
+  readonly conflicts?: (item: I, earlier: I) => boolean;
+}
+
+interface KeyState<I, R> {
+  readonly queue: Waiter<I, R>[];
+  readonly inFlight: Set<readonly I[]>;
+}
+
 export class Coalescer<K, I, R> {
-  readonly #queues = new Map<K, Waiter<I, R>[]>();
+  readonly #keys = new Map<K, KeyState<I, R>>();
   readonly #run: BatchRunner<K, I, R>;
   readonly #maxBatch: number;
+  readonly #pipeline: number;
+  readonly #conflicts: (item: I, earlier: I) => boolean;
 
-  constructor(run: BatchRunner<K, I, R>, maxBatch = 256) {
+  constructor(run: BatchRunner<K, I, R>, options: CoalescerOptions<I> = {}) {
     this.#run = run;
-    this.#maxBatch = maxBatch;
+    this.#maxBatch = options.maxBatch ?? 256;
+    this.#pipeline = options.pipeline ?? 1;
+    this.#conflicts = options.conflicts ?? (() => false);
   }
 
   submit(key: K, item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const waiting = this.#queues.get(key);
-      if (waiting !== undefined) {
-        waiting.push({ item, resolve, reject });
-        return;
+      let state = this.#keys.get(key);
+      if (state === undefined) {
+        state = { queue: [], inFlight: new Set() };
+        this.#keys.set(key, state);
       }
-      const queue = [{ item, resolve, reject }];
-      this.#queues.set(key, queue);
-      void this.#drain(key, queue);
+      state.queue.push({ item, resolve, reject });
+      this.#pump(key, state);
     });
   }
 
-  async #drain(key: K, queue: Waiter<I, R>[]): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue.splice(0, this.#maxBatch);
-      try {
-        const outcomes = await this.#run(
-          key,
-          batch.map((w) => w.item),
-        );
-        batch.forEach((w, i) => {
-          const outcome = outcomes[i];
-          if (outcome instanceof Error) w.reject(outcome);
-          else if (outcome === undefined) w.reject(new Error('batch gave no outcome'));
-          else w.resolve(outcome);
-        });
-      } catch (err) {
-        for (const w of batch) w.reject(err);
+  /** Start batches while there is room in flight and work that may go. */
+  #pump(key: K, state: KeyState<I, R>): void {
+    while (state.inFlight.size < this.#pipeline && state.queue.length > 0) {
+      const busy = [...state.inFlight].flat();
+      let take = 0;
+      while (
+        take < state.queue.length &&
+        take < this.#maxBatch &&
+        !busy.some((earlier) => this.#conflicts((state.queue[take] as Waiter<I, R>).item, earlier))
+      ) {
+        take++;
       }
+      if (take === 0) return;
+      const batch = state.queue.splice(0, take);
+      const items = batch.map((w) => w.item);
+      state.inFlight.add(items);
+      void this.#runBatch(key, batch, items).finally(() => {
+        state.inFlight.delete(items);
+        if (state.inFlight.size === 0 && state.queue.length === 0) this.#keys.delete(key);
+        else this.#pump(key, state);
+      });
     }
-    // Same synchronous turn as the emptiness check: nothing can be pushed in between.
-    this.#queues.delete(key);
+  }
+
+  async #runBatch(key: K, batch: Waiter<I, R>[], items: readonly I[]): Promise<void> {
+    try {
+      const outcomes = await this.#run(key, items);
+      batch.forEach((w, i) => {
+        const outcome = outcomes[i];
+        if (outcome instanceof Error) w.reject(outcome);
+        else if (outcome === undefined) w.reject(new Error('batch gave no outcome'));
+        else w.resolve(outcome);
+      });
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
   }
 }

@@ -93,9 +93,18 @@ export class MailRepository {
     return { threadId, threadOps };
   }
 
-  /** Build and commit a plan under the account lock, rebuilding it when it lost a race. */
-  async transact<T>(account: number, build: (r: TxnReader) => Promise<Plan<T>>): Promise<T> {
-    return this.#locks.run(account, async () => {
+  /**
+   * Build and commit a plan under the account lock, rebuilding it when it lost a race.
+   * `shared`: without the lock, for plans whose reads other mutations rarely change (STOREs
+   * of disjoint messages): they may then commit side by side, and `expect` still catches any
+   * race, at the price of a rebuild.
+   */
+  async transact<T>(
+    account: number,
+    build: (r: TxnReader) => Promise<Plan<T>>,
+    options: { shared?: boolean } = {},
+  ): Promise<T> {
+    const attempt = async (): Promise<T> => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const reader = new TxnReader(this.#storage.store);
         const plan = await build(reader);
@@ -107,7 +116,8 @@ export class MailRepository {
         if (result.ok) return plan.result(result.changeIds.get(account) ?? null, result.counters);
       }
       throw new CommuneError('conflict', 'too much concurrent mailbox activity, try again');
-    });
+    };
+    return options.shared === true ? attempt() : this.#locks.run(account, attempt);
   }
 
   /**

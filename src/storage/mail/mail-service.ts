@@ -59,7 +59,7 @@ import { decodeCounter, decodeJson, encodeJson, prefixRange, unpack } from '../k
 import { appendBatchPlan } from './append-batch.ts';
 import type { PendingAppend } from './append-batch.ts';
 import { Coalescer } from './coalescer.ts';
-import { disjointRuns, storeBatchPlan } from './store-batch.ts';
+import { disjointRuns, storeBatchPlan, storesOverlap } from './store-batch.ts';
 import type { PendingStore } from './store-batch.ts';
 import { headerDigest, threadLinks } from './header-digest.ts';
 import { MailRepository, objectIdOf } from './mail-repository.ts';
@@ -139,7 +139,12 @@ export class MailService {
       directory: this.#directory,
       now: this.#now,
     });
-    this.#stores = new Coalescer((account, items) => this.#commitStores(account, items));
+    // Two STORE batches may commit side by side (the second joins the store's next group
+    // commit); a STORE waits for an earlier one in flight that touches its messages.
+    this.#stores = new Coalescer((account, items) => this.#commitStores(account, items), {
+      pipeline: 2,
+      conflicts: storesOverlap,
+    });
     this.#appends = new Coalescer((account, items) =>
       this.#repo.transact(account, (r) =>
         appendBatchPlan(this.#repo, r, this.#storage.store, account, items),
@@ -727,7 +732,9 @@ export class MailService {
     const out: (StoreResult | Error)[] = [];
     for (const run of disjointRuns(items)) {
       out.push(
-        ...(await this.#repo.transact(account, (r) => storeBatchPlan(this.#repo, r, account, run))),
+        ...(await this.#repo.transact(account, (r) => storeBatchPlan(this.#repo, r, account, run), {
+          shared: true,
+        })),
       );
     }
     return out;

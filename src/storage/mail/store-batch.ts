@@ -6,7 +6,10 @@
  *
  * STOREs in one commit touch disjoint messages (`disjointRuns`): each is planned from the
  * stored entries as if it ran alone, and a message changed twice is changed by two commits,
- * in order. A STORE on a missing mailbox is refused alone.
+ * in order. A STORE on a missing mailbox is refused alone. Two batches may be in flight at
+ * once (MailService pipelines them without the account lock) as long as they touch
+ * different messages (`storesOverlap`); their reads are preconditions of their commits, so a
+ * race with any other mutation is caught and the batch rebuilt.
  */
 
 import { CommuneError } from '../../core/errors.ts';
@@ -33,6 +36,21 @@ export interface PendingStore {
   readonly op: StoreOperation;
   readonly flags: readonly string[];
   readonly unchangedSince?: bigint;
+}
+
+/** Whether two STOREs touch a common message (their uids are sorted). */
+export function storesOverlap(a: PendingStore, b: PendingStore): boolean {
+  if (a.mailboxId !== b.mailboxId) return false;
+  let i = 0;
+  let j = 0;
+  while (i < a.uids.length && j < b.uids.length) {
+    const x = a.uids[i] as number;
+    const y = b.uids[j] as number;
+    if (x === y) return true;
+    if (x < y) i++;
+    else j++;
+  }
+  return false;
 }
 
 /** `items` cut, in order, into runs whose STOREs touch no message twice. */
