@@ -4,6 +4,8 @@
  * get the same data and request sequence. (No default export: bench/run.ts skips this file.)
  */
 
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { BenchRow } from './run.ts';
 
 /** One case measured on one server. */
@@ -45,4 +47,13 @@ export function prng(seed: number): () => number {
     x >>>= 0;
     return x / 0x100000000;
   };
+}
+
+/** A TCP port free on the loopback interface now (for servers that cannot take port 0). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

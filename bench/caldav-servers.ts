@@ -11,7 +11,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../src/core/config.ts';
 import { silentLogger } from '../src/core/log.ts';
@@ -20,6 +19,7 @@ import { createDavService } from '../src/protocols/dav/dav-service.ts';
 import { HttpServer } from '../src/protocols/http/http-server.ts';
 import { cardName, cardText, eventName, eventText } from './caldav-data.ts';
 import type { CaldavSizes, CaldavTarget } from './caldav-load.ts';
+import { freePort } from './bench-support.ts';
 
 const USER = 'bench@example.test';
 const PASSWORD = 'bench-password-1';
@@ -78,14 +78,6 @@ export function radicaleMissing(): string | undefined {
 /** Radicale's version line, e.g. "3.1.8". */
 export function radicaleVersion(): string {
   return spawnSync('radicale', ['--version'], { encoding: 'utf8' }).stdout.trim();
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function waitForPort(port: number, child: ChildProcess, log: string): Promise<void> {

@@ -28,7 +28,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
@@ -39,7 +38,7 @@ import { buildCore } from '../src/main.ts';
 import { createDavService } from '../src/protocols/dav/dav-service.ts';
 import { HttpServer } from '../src/protocols/http/http-server.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
-import { type Measured } from './bench-support.ts';
+import { freePort, type Measured } from './bench-support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const FILES = Number(process.env.BENCH_DAV_FILES ?? 5000);
@@ -285,14 +284,6 @@ async function runCases(target: Target): Promise<Map<string, Measured>> {
 // ---- the servers ----
 
 const basic = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function startCommune(dir: string): Promise<{ target: Target; stop: () => Promise<void> }> {
   const config = loadConfig({

@@ -22,7 +22,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -31,7 +30,7 @@ import { silentLogger } from '../src/core/log.ts';
 import { buildCore } from '../src/main.ts';
 import { createImapServer } from '../src/protocols/imap/imap-server.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
-import { prng, type Measured, throughputRow } from './bench-support.ts';
+import { freePort, prng, throughputRow, type Measured } from './bench-support.ts';
 
 const MESSAGES = Number(process.env.BENCH_IMAP_MESSAGES ?? 1000);
 const CLIENTS = Number(process.env.BENCH_IMAP_CLIENTS ?? 8);
@@ -456,14 +455,6 @@ async function runAll(ports: readonly number[]): Promise<ServerResults[]> {
 }
 
 // ---- the servers ----
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function startCommune(dir: string) {
   const config = loadConfig({

@@ -19,8 +19,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -36,7 +34,7 @@ import { Argon2idHasher } from '../src/storage/directory/password-hasher.ts';
 import type { PasswordHasher } from '../src/storage/directory/password-hasher.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
-import { prng, type Measured, throughputRow } from './bench-support.ts';
+import { freePort, prng, throughputRow, type Measured } from './bench-support.ts';
 
 const USERS = Number(process.env.BENCH_LDAP_USERS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -226,14 +224,6 @@ async function measure(
 /** A hasher that hands out one precomputed hash, so 10,000 users are created quickly. */
 function presetHasher(hash: string, real: PasswordHasher): PasswordHasher {
   return { hash: async () => hash, verify: (h, p) => real.verify(h, p) };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function startCommune(dir: string, all: readonly Person[], hash: string) {

@@ -24,8 +24,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +32,7 @@ import pg from 'pg';
 import { LISTENER_SECTIONS, envName } from '../src/core/config.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
 import type { Measured } from './bench-support.ts';
+import { freePort } from './bench-support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_SCALEOUT_CLIENTS ?? 8);
@@ -52,14 +51,6 @@ interface PgServer {
   /** A cluster of our own (nothing else runs transactions on it). */
   readonly own: boolean;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function pgBinDir(): string | undefined {

@@ -24,7 +24,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -37,7 +36,7 @@ import { loadTls } from '../src/protocols/shared/tls.ts';
 import { Directory } from '../src/storage/directory/directory.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
-import { throughputRow } from './bench-support.ts';
+import { freePort, throughputRow } from './bench-support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
@@ -67,14 +66,6 @@ function measure(
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`load worker exited with ${code}`)));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function startCommune(dir: string) {

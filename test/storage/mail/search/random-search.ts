@@ -8,18 +8,7 @@ import type { SearchKey } from '../../../../src/protocols/imap/parser/commands/s
 import type { SequenceSet } from '../../../../src/protocols/imap/parser/sequence-set.ts';
 import type { HeaderDigest, MessageSummary } from '../../../../src/storage/mail/mail-types.ts';
 
-/** xorshift32 in [0, 1). */
-export function prng(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
+export { prng } from '../../../support/prng.ts';
 
 export type Rand = () => number;
 
