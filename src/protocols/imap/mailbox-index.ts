@@ -242,12 +242,12 @@ export class MailboxIndex {
       return;
     }
     const { mail, access, account } = this.#scope;
+    // step: the index entries only (the email records of changed messages are not needed)
     const fresh =
       changed.size === 0
         ? []
-        : await mail.getMessages(access, account, this.mailboxId, [...changed.keys()]);
-    for (const record of fresh) {
-      const summary = summaryOf(record);
+        : await mail.getSummaries(access, account, this.mailboxId, [...changed.keys()]);
+    for (const summary of fresh) {
       this.#summaries.set(summary.uid, summary);
       this.#addKeywords(summary.flags);
       this.#append(summary.modseq, summary.uid);
@@ -290,19 +290,6 @@ export class MailboxIndex {
       this.#logStart = dropped.at(-1)?.modseq ?? this.#logStart;
     }
   }
-}
-
-function summaryOf(record: MessageRecord): MessageSummary {
-  return {
-    uid: record.uid,
-    modseq: record.modseq,
-    flags: record.flags,
-    size: record.size,
-    internalDate: record.internalDate,
-    zone: record.zone,
-    emailId: record.emailId,
-    threadId: record.threadId,
-  };
 }
 
 /**

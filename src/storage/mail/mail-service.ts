@@ -626,6 +626,17 @@ export class MailService {
   }
 
   /** Full records of the existing messages among `uids`, uid order. */
+  /** The index entries (flags, size, dates, ids, modseq) of `uids` that exist, uid order. */
+  async getSummaries(
+    ctx: AccessContext,
+    account: number,
+    mailboxId: number,
+    uids: readonly number[],
+  ): Promise<MessageSummary[]> {
+    this.#authorize(ctx, account, 'read');
+    return this.#repo.entries(this.#storage.store, account, mailboxId, uniqueSorted(uids));
+  }
+
   async getMessages(
     ctx: AccessContext,
     account: number,
