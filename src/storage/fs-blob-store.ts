@@ -29,6 +29,8 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
 export class FsBlobStore implements BlobStore {
   readonly dir: string;
   readonly #tmpDir: string;
+  /** Leaf directories known to exist (made or used by this process): no mkdir for them. */
+  readonly #leaves = new Set<string>();
   #closed = false;
 
   private constructor(dir: string) {
@@ -85,23 +87,28 @@ export class FsBlobStore implements BlobStore {
         await fh.close();
       }
 
-      // 2. Already present (same hash, same size): keep the existing file.
+      // 2. Rename into place and make the new directory entries durable. Content that is
+      // already there is replaced by the same bytes (a rename is atomic, so readers see one
+      // whole file or the other): no separate existence check.
       const final = this.#path(ref.hash);
-      const existing = await stat(final).catch(() => undefined);
-      if (existing?.isFile() && existing.size === ref.size) {
-        await rm(tmp, { force: true });
-        return ref;
-      }
-
-      // 3. Rename into place and make the new directory entries durable.
       const leaf = dirname(final);
-      const created = await mkdir(leaf, { recursive: true, mode: 0o750 });
-      await rename(tmp, final);
+      let created = this.#leaves.has(leaf)
+        ? undefined
+        : await mkdir(leaf, { recursive: true, mode: 0o750 });
+      try {
+        await rename(tmp, final);
+      } catch (err) {
+        if (!isNotFound(err) || !this.#leaves.delete(leaf)) throw err;
+        // step: a remembered directory was removed meanwhile (by hand): make it again
+        created = await mkdir(leaf, { recursive: true, mode: 0o750 });
+        await rename(tmp, final);
+      }
       await fsyncDir(leaf);
       if (created !== undefined) {
         await fsyncDir(dirname(leaf));
         await fsyncDir(this.dir);
       }
+      if (this.#leaves.size < MAX_KNOWN_LEAVES) this.#leaves.add(leaf);
       return ref;
     } catch (err) {
       await rm(tmp, { force: true });
@@ -214,6 +221,9 @@ async function fsyncDir(path: string): Promise<void> {
     await fh.close();
   }
 }
+
+/** Leaf directories remembered at most (there are 65,536). */
+const MAX_KNOWN_LEAVES = 65_536;
 
 function isNotFound(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;

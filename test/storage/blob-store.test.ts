@@ -331,6 +331,17 @@ describe('FsBlobStore', () => {
     await assert.rejects(blobs.put('after close'), { code: 'unavailable' });
   });
 
+  it('stores again into a directory removed by hand, and replaces identical content', async () => {
+    const blobs = await FsBlobStore.open(join(dir, 'blobs'));
+    const ref = await blobs.put('again');
+    await blobs.put('again'); // present: replaced by the same bytes
+    assert.equal(Buffer.from((await blobs.getBytes(ref.hash)) ?? []).toString(), 'again');
+    await rm(join(dir, 'blobs', ref.hash.slice(0, 2)), { recursive: true });
+    assert.deepEqual(await blobs.put('again'), ref);
+    assert.equal(Buffer.from((await blobs.getBytes(ref.hash)) ?? []).toString(), 'again');
+    assert.deepEqual(await readdir(join(dir, 'blobs', 'tmp')), []);
+  });
+
   it('lists only hashes filed under their own prefix, never temp files', async () => {
     const blobs = await FsBlobStore.open(join(dir, 'blobs'));
     const ref = await blobs.put('listed');
