@@ -12,13 +12,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { loadConfig } from '../src/core/config.ts';
-import { silentLogger } from '../src/core/log.ts';
-import { buildCore } from '../src/main.ts';
-import { createDavService } from '../src/protocols/dav/dav-service.ts';
-import { HttpServer } from '../src/protocols/http/http-server.ts';
 import { cardName, cardText, eventName, eventText } from './caldav-data.ts';
 import type { CaldavSizes, CaldavTarget } from './caldav-load.ts';
+import { startCommuneDav } from './commune-dav.ts';
 import { freePort } from './bench-support.ts';
 
 const USER = 'bench@example.test';
@@ -31,38 +27,16 @@ export interface RunningServer {
 }
 
 export async function startCommune(dir: string): Promise<RunningServer> {
-  const config = loadConfig({
-    env: {
-      COMMUNE_DATA_DIR: join(dir, 'commune'),
-      COMMUNE_LOG_LEVEL: 'silent',
-      COMMUNE_STORE_BACKEND: 'level',
-    },
-  });
-  const log = silentLogger();
-  const core = await buildCore(config, log);
-  await core.directory.createPrincipal({ address: USER, password: PASSWORD });
-  const http = new HttpServer({
-    listeners: [{ name: 'http', host: '127.0.0.1', port: 0 }],
-    services: [createDavService(core)],
-    maxConnections: 1000,
-    maxConnectionsPerAddress: 1000,
-    idleTimeoutMs: 120_000,
-    log,
-  });
-  const [endpoint] = await http.start();
-  const base = `http://127.0.0.1:${endpoint?.port ?? 0}/dav`;
+  const { davBase, stop } = await startCommuneDav(dir, USER, PASSWORD);
   return {
     target: {
-      calendar: `${base}/calendars/${USER}/bench/`,
-      putCalendar: `${base}/calendars/${USER}/put/`,
-      addressBook: `${base}/addressbooks/${USER}/bench/`,
+      calendar: `${davBase}/calendars/${USER}/bench/`,
+      putCalendar: `${davBase}/calendars/${USER}/put/`,
+      addressBook: `${davBase}/addressbooks/${USER}/bench/`,
       authorization: basic,
       upload: true,
     },
-    stop: async () => {
-      await http.stop(Date.now() + 2000);
-      await core.storage.close();
-    },
+    stop,
   };
 }
 

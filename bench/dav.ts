@@ -32,12 +32,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { loadConfig } from '../src/core/config.ts';
-import { silentLogger } from '../src/core/log.ts';
-import { buildCore } from '../src/main.ts';
-import { createDavService } from '../src/protocols/dav/dav-service.ts';
-import { HttpServer } from '../src/protocols/http/http-server.ts';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
+import { startCommuneDav } from './commune-dav.ts';
 import { freePort, type Measured } from './bench-support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -286,34 +282,13 @@ async function runCases(target: Target): Promise<Map<string, Measured>> {
 const basic = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 
 async function startCommune(dir: string): Promise<{ target: Target; stop: () => Promise<void> }> {
-  const config = loadConfig({
-    env: {
-      COMMUNE_DATA_DIR: join(dir, 'commune'),
-      COMMUNE_LOG_LEVEL: 'silent',
-      COMMUNE_STORE_BACKEND: 'level',
-    },
-  });
-  const log = silentLogger();
-  const core = await buildCore(config, log);
-  await core.directory.createPrincipal({ address: USER, password: PASSWORD });
-  const http = new HttpServer({
-    listeners: [{ name: 'http', host: '127.0.0.1', port: 0 }],
-    services: [createDavService(core)],
-    maxConnections: 1000,
-    maxConnectionsPerAddress: 1000,
-    idleTimeoutMs: 120_000,
-    log,
-  });
-  const [endpoint] = await http.start();
+  const { davBase, stop } = await startCommuneDav(dir, USER, PASSWORD);
   return {
     target: {
-      base: `http://127.0.0.1:${endpoint?.port ?? 0}/dav/files/${USER}/`,
+      base: `${davBase}/files/${USER}/`,
       authorization: basic,
     },
-    stop: async () => {
-      await http.stop(Date.now() + 2000);
-      await core.storage.close();
-    },
+    stop,
   };
 }
 
