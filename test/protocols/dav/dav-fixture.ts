@@ -14,12 +14,24 @@ import { HttpServer } from '../../../src/protocols/http/http-server.ts';
 import { createDavService } from '../../../src/protocols/dav/dav-service.ts';
 import { createWellKnownService } from '../../../src/protocols/dav/well-known-service.ts';
 
+/** A user the tests log in as. */
+export interface DavUser {
+  readonly id: number;
+  readonly address: string;
+  readonly password: string;
+}
+
+/** The DAV principal URL path of a user or group. */
+export function principalPath(who: { address: string }): string {
+  return `/dav/principals/${who.address}/`;
+}
+
 export interface DavFixture {
   readonly core: Core;
   readonly base: string;
   readonly port: number;
-  readonly alice: { readonly id: number; readonly address: string; readonly password: string };
-  readonly bob: { readonly id: number; readonly address: string; readonly password: string };
+  readonly alice: DavUser;
+  readonly bob: DavUser;
   /** Authorization header value for a user. */
   auth(user: { address: string; password: string }): string;
   /** fetch against the server as alice (or `as`). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { DAVClient } from 'tsdav';
 import { aclBody } from '../acl-body.ts';
-import { startDavFixture, type DavFixture } from '../dav-fixture.ts';
+import { principalPath, startDavFixture, type DavFixture, type DavUser } from '../dav-fixture.ts';
 
 const XML = { 'content-type': 'application/xml; charset=utf-8' };
 const ICS = { 'content-type': 'text/calendar; charset=utf-8' };
@@ -30,36 +30,30 @@ function hrefsIn(xml: string, element: string): string[] {
   );
 }
 
-interface User {
-  readonly id: number;
-  readonly address: string;
-  readonly password: string;
-}
-
 describe('CalDAV delegation (calendar-proxy-read / calendar-proxy-write)', function () {
   this.timeout(60_000);
   let f: DavFixture;
-  let carol: User;
+  let carol: DavUser;
   let team: { id: number; address: string };
   let home: string;
   let readProxy: string;
   let writeProxy: string;
 
-  const principal = (u: { address: string }): string => `/dav/principals/${u.address}/`;
+  const principal = principalPath;
   const as = (
-    who: User,
+    who: DavUser,
     method: string,
     path: string,
     opts: { body?: string; headers?: Record<string, string> } = {},
   ) => f.request(method, path, { ...opts, as: who });
-  const propfind = async (who: User, path: string, props: string, depth = '0') => {
+  const propfind = async (who: DavUser, path: string, props: string, depth = '0') => {
     const res = await as(who, 'PROPFIND', path, {
       headers: { ...XML, depth },
       body: `<d:propfind xmlns:d="DAV:" ${CS}><d:prop>${props}</d:prop></d:propfind>`,
     });
     return { status: res.status, text: await res.text() };
   };
-  const setMembers = async (who: User, proxy: string, members: { address: string }[]) => {
+  const setMembers = async (who: DavUser, proxy: string, members: { address: string }[]) => {
     const body =
       members.length === 0
         ? `<d:propertyupdate xmlns:d="DAV:"><d:remove><d:prop><d:group-member-set/></d:prop></d:remove></d:propertyupdate>`

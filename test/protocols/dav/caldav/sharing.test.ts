@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { DAVClient, type DAVCalendar } from 'tsdav';
 import { runAdminCommand } from '../../../../src/storage/admin/admin-registry.ts';
 import { aclBody } from '../acl-body.ts';
-import { startDavFixture, type DavFixture } from '../dav-fixture.ts';
+import { principalPath, startDavFixture, type DavFixture, type DavUser } from '../dav-fixture.ts';
 
 const XML = { 'content-type': 'application/xml; charset=utf-8' };
 const ICS = { 'content-type': 'text/calendar; charset=utf-8' };
@@ -28,36 +28,30 @@ function hrefsOf(xml: string): string[] {
   return [...xml.matchAll(/<d:href>([^<]+)<\/d:href>/g)].map((m) => decodeURIComponent(m[1] ?? ''));
 }
 
-interface User {
-  readonly id: number;
-  readonly address: string;
-  readonly password: string;
-}
-
 describe('CalDAV sharing (ACL grants, shares in the sharee home)', function () {
   this.timeout(60_000);
   let f: DavFixture;
-  let carol: User;
+  let carol: DavUser;
   let team: { id: number; address: string };
   let work: string;
   let mount: string;
   let bobClient: DAVClient;
 
-  const principal = (u: { address: string }): string => `/dav/principals/${u.address}/`;
+  const principal = principalPath;
   const as = (
-    who: User | null,
+    who: DavUser | null,
     method: string,
     path: string,
     opts: { body?: string; headers?: Record<string, string> } = {},
   ) => f.request(method, path, { ...opts, as: who });
-  const propfind = async (who: User, path: string, props: string, depth = '0') => {
+  const propfind = async (who: DavUser, path: string, props: string, depth = '0') => {
     const res = await as(who, 'PROPFIND', path, {
       headers: { ...XML, depth },
       body: `<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:cs="http://calendarserver.org/ns/"><d:prop>${props}</d:prop></d:propfind>`,
     });
     return { status: res.status, text: await res.text() };
   };
-  const acl = (who: User, path: string, body: string) =>
+  const acl = (who: DavUser, path: string, body: string) =>
     as(who, 'ACL', path, { headers: XML, body });
 
   before(async () => {
@@ -498,7 +492,7 @@ describe('CalDAV sharing (ACL grants, shares in the sharee home)', function () {
   });
 
   describe('sharing by POST (CalendarServer CS:share, DAV:share-resource)', () => {
-    const post = (who: User, path: string, body: string) =>
+    const post = (who: DavUser, path: string, body: string) =>
       as(who, 'POST', path, { headers: XML, body });
     const csShare = (inner: string) =>
       `<?xml version="1.0"?><cs:share xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">${inner}</cs:share>`;

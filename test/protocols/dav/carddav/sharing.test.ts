@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { DAVClient, type DAVAddressBook } from 'tsdav';
 import { runAdminCommand } from '../../../../src/storage/admin/admin-registry.ts';
 import { aclBody } from '../acl-body.ts';
-import { startDavFixture, type DavFixture } from '../dav-fixture.ts';
+import { principalPath, startDavFixture, type DavFixture, type DavUser } from '../dav-fixture.ts';
 
 const XML = { 'content-type': 'application/xml; charset=utf-8' };
 const VCF = { 'content-type': 'text/vcard; charset=utf-8' };
@@ -11,24 +11,18 @@ function vcard(uid: string, name: string): string {
   return ['BEGIN:VCARD', 'VERSION:4.0', `UID:${uid}`, `FN:${name}`, 'END:VCARD', ''].join('\r\n');
 }
 
-interface User {
-  readonly id: number;
-  readonly address: string;
-  readonly password: string;
-}
-
 describe('CardDAV sharing (address books shared through ACL grants)', function () {
   this.timeout(60_000);
   let f: DavFixture;
-  let carol: User;
+  let carol: DavUser;
   let team: { id: number; address: string };
   let book: string;
   let mount: string;
   let bobClient: DAVClient;
 
-  const principal = (u: { address: string }): string => `/dav/principals/${u.address}/`;
+  const principal = principalPath;
   const as = (
-    who: User,
+    who: DavUser,
     method: string,
     path: string,
     opts: { body?: string; headers?: Record<string, string> } = {},
