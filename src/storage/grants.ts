@@ -6,7 +6,7 @@
  * read-write; each protocol maps the rights onto its own vocabulary (DAV privileges, ...).
  */
 
-import type { Right } from '../core/principal.ts';
+import type { AccessContext, Right } from '../core/principal.ts';
 
 export interface Grant {
   /** Principal (or group) id the grant is for. */
@@ -34,6 +34,11 @@ export function levelOfRights(rights: Iterable<Right>): ShareLevel | undefined {
   const set = new Set(rights);
   if (set.has('write')) return 'read-write';
   return set.has('read') ? 'read' : undefined;
+}
+
+/** Who a grant may name for `access`: the principal and every group it is in. */
+export function granteesOf(access: AccessContext): Set<number> {
+  return new Set([access.principalId, ...access.memberOf]);
 }
 
 /** The union of the rights that grants give to any of `who` (a principal and its groups). */

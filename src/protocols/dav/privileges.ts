@@ -10,7 +10,7 @@
  *        └ write-acl
  */
 
-import type { AccessContext, Right } from '../../core/principal.ts';
+import type { Right } from '../../core/principal.ts';
 
 export type Privilege =
   | 'all'
@@ -123,9 +123,4 @@ export function rightsOfPrivileges(privileges: Iterable<Privilege>): Right[] {
   if (set.has('unbind')) out.push('delete');
   if (set.has('write-acl')) out.push('share');
   return out;
-}
-
-/** The principal ids a grant can name for this caller: itself and its groups. */
-export function grantees(access: AccessContext): Set<number> {
-  return new Set([access.principalId, ...access.memberOf]);
 }

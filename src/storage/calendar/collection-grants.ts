@@ -14,9 +14,12 @@
  * hints: readers confirm each against the forward record.
  */
 
-import type { Right } from '../../core/principal.ts';
+import type { AccessContext, Right } from '../../core/principal.ts';
 import { CommuneError } from '../../core/errors.ts';
-import { normalizeGrants, rightsFrom, withGrant, type Grant } from '../grants.ts';
+import { granteesOf, normalizeGrants, rightsFrom, withGrant, type Grant } from '../grants.ts';
+
+/** What the owner of a home may do in it. */
+const OWNER_RIGHTS: readonly Right[] = ['read', 'write', 'delete', 'share', 'admin'];
 import { decodeJson, encodeJson, pack, prefixRange, unpack, type SubspaceId } from '../keys.ts';
 import type { ChangeEntry, Op } from '../store.ts';
 import type { Storage } from '../storage.ts';
@@ -148,6 +151,33 @@ export class CollectionGrants {
       if (rights.size > 0) out.push({ owner, collection, rights: [...rights] });
     }
     return out.sort((a, b) => a.owner - b.owner || a.collection.localeCompare(b.collection));
+  }
+
+  // ---- access decisions ----
+
+  /**
+   * The rights of `access` on `owner`'s whole home: every right for the owner, else what the
+   * delegations give the principal or one of its groups.
+   */
+  async homeRights(access: AccessContext, owner: number): Promise<Set<Right>> {
+    if (owner === access.principalId) return new Set(OWNER_RIGHTS);
+    return rightsFrom(await this.homeGrants(owner), granteesOf(access));
+  }
+
+  /**
+   * The rights of `access` on one of `owner`'s collections: the home rights (`home`, when
+   * already known) plus the collection's grants. No grant at all: none.
+   */
+  async collectionRights(
+    access: AccessContext,
+    owner: number,
+    collection: string,
+    home?: ReadonlySet<Right>,
+  ): Promise<Set<Right>> {
+    const onHome = home ?? (await this.homeRights(access, owner));
+    if (owner === access.principalId) return new Set(onHome);
+    const granted = rightsFrom(await this.grantsOf(owner, collection), granteesOf(access));
+    return new Set([...onHome, ...granted]);
   }
 
   // ---- homes (delegation) ----

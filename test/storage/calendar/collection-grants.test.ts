@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { isCommuneError } from '../../../src/core/errors.ts';
+import type { AccessContext } from '../../../src/core/principal.ts';
 import { MemoryStore } from '../../../src/storage/backends/memory-store.ts';
 import { CalendarDelegation } from '../../../src/storage/calendar/calendar-delegation.ts';
 import { CalendarService } from '../../../src/storage/calendar/calendar-service.ts';
@@ -94,6 +95,37 @@ function grantsSuite(open: Open): void {
     await grants.setGrants(ALICE, 'work', []);
     assert.deepEqual(await grants.grantsOf(ALICE, 'work'), []);
     assert.deepEqual(await grants.sharedWith([CAROL, TEAM]), []);
+  });
+
+  it('decides rights: the owner all, others the delegation plus the collection grants', async () => {
+    const { calendars } = await setup();
+    const grants = calendars.store.grants;
+    const as = (principalId: number, memberOf: number[] = []): AccessContext => ({
+      principalId,
+      address: `u${principalId}@example.test`,
+      displayName: '',
+      kind: 'individual',
+      memberOf,
+      admin: false,
+      method: 'password',
+    });
+    await calendars.ensureHome(ALICE);
+    await calendars.createCalendar(ALICE, 'work', new Map());
+    await grants.setGrant(ALICE, 'work', TEAM, RW);
+    await grants.setHomeGrants(ALICE, [{ principal: BOB, rights: [...READ] }]);
+    assert.deepEqual(
+      await grants.collectionRights(as(ALICE), ALICE, 'work'),
+      new Set(['read', 'write', 'delete', 'share', 'admin']),
+    );
+    assert.deepEqual(await grants.homeRights(as(BOB), ALICE), new Set(READ));
+    assert.deepEqual(await grants.collectionRights(as(BOB), ALICE, 'work'), new Set(READ));
+    assert.deepEqual(
+      await grants.collectionRights(as(BOB, [TEAM]), ALICE, 'work'),
+      new Set([...READ, ...RW]),
+    );
+    assert.deepEqual(await grants.collectionRights(as(CAROL, [TEAM]), ALICE, 'work'), new Set(RW));
+    assert.deepEqual(await grants.collectionRights(as(CAROL), ALICE, 'work'), new Set());
+    assert.deepEqual(await grants.homeRights(as(CAROL), ALICE), new Set());
   });
 
   it('refuses grants on missing collections and to the owner', async () => {

@@ -1,16 +1,14 @@
 /**
- * Who may do what in someone else's calendar or address-book home. The owner holds every
- * right; anyone else holds the union of what the owner gave them (or a group they are in):
- * a delegation (a grant on the whole home, RFC 3744 ACL on the home or the calendar-proxy
- * groups) and grants on single collections (sharing). No grant at all means no access.
- * Results are memoized per request in the DavContext.
+ * Who may do what in someone else's calendar or address-book home, for the DAV tree: the
+ * rules are CollectionGrants' (storage/calendar/collection-grants.ts: the owner holds every
+ * right, anyone else the union of a delegation and the collection's grants); this memoizes
+ * them per request in the DavContext and maps rights to DAV privileges.
  */
 
 import type { Right } from '../../../core/principal.ts';
 import type { CollectionStore } from '../../../storage/calendar/collection-store.ts';
-import { rightsFrom } from '../../../storage/grants.ts';
 import type { DavContext } from '../dav-node.ts';
-import { PrivilegeSet, grantees, privilegesOfRights } from '../privileges.ts';
+import { PrivilegeSet, privilegesOfRights } from '../privileges.ts';
 
 export class HomeAccess {
   readonly #store: CollectionStore;
@@ -29,30 +27,25 @@ export class HomeAccess {
     return value;
   }
 
-  /** Rights on the owner's whole home (delegation). */
+  /** Rights on the owner's whole home (delegation); see CollectionGrants.homeRights. */
   homeRights(ctx: DavContext, owner: number): Promise<ReadonlySet<Right>> {
-    return this.#memo(ctx, `${owner}`, async () =>
-      owner === ctx.access.principalId
-        ? new Set<Right>(['read', 'write', 'delete', 'share', 'admin'])
-        : rightsFrom(await this.#store.grants.homeGrants(owner), grantees(ctx.access)),
-    );
+    return this.#memo(ctx, `${owner}`, () => this.#store.grants.homeRights(ctx.access, owner));
   }
 
-  /** Rights on one of the owner's collections: the delegation plus the collection's grants. */
+  /** Rights on one of the owner's collections; see CollectionGrants.collectionRights. */
   collectionRights(
     ctx: DavContext,
     owner: number,
     collection: string,
   ): Promise<ReadonlySet<Right>> {
-    return this.#memo(ctx, `${owner}/${collection}`, async () => {
-      const home = await this.homeRights(ctx, owner);
-      if (owner === ctx.access.principalId) return home;
-      const granted = rightsFrom(
-        await this.#store.grants.grantsOf(owner, collection),
-        grantees(ctx.access),
-      );
-      return new Set([...home, ...granted]);
-    });
+    return this.#memo(ctx, `${owner}/${collection}`, async () =>
+      this.#store.grants.collectionRights(
+        ctx.access,
+        owner,
+        collection,
+        await this.homeRights(ctx, owner),
+      ),
+    );
   }
 
   /** DAV privileges for rights; the owner's are all of them. */

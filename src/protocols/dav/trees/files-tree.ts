@@ -33,7 +33,8 @@ import type {
   WriteContentOptions,
 } from '../dav-node.ts';
 import { samePath } from '../dav-path.ts';
-import { PrivilegeSet, grantees, privilegesOfRights } from '../privileges.ts';
+import { PrivilegeSet, privilegesOfRights } from '../privileges.ts';
+import { granteesOf } from '../../../storage/grants.ts';
 import { DAV_NS } from '../xml.ts';
 import { virtualCollection } from './virtual-collection.ts';
 
@@ -179,7 +180,7 @@ export class FilesTree
     const memoKey = `files:rights:${owner.id}:${rel}`;
     const hit = ctx.memo.get(memoKey) as Set<Right> | undefined;
     if (hit) return hit;
-    const who = grantees(ctx.access);
+    const who = granteesOf(ctx.access);
     const own = file ?? (await this.#files.find(owner.id, rel));
     const rights = new Set<Right>();
     if (rel !== '/') {
