@@ -28,11 +28,9 @@ import {
   putHighestModseq,
 } from './mail-ops.ts';
 import type { CounterDelta, Plan } from './mail-ops.ts';
-import { mailKeys } from './mail-keys.ts';
+import { MAX_UID, mailKeys } from './mail-keys.ts';
 import type { AppendResult, EmailRecord, MailboxRecord } from './mail-types.ts';
 import type { TxnReader } from './txn-reader.ts';
-
-export const MAX_UID = 0xffffffff;
 
 /** One message ready to be indexed: its blob is stored, its email record built. */
 export interface PendingAppend {

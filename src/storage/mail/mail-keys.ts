@@ -65,3 +65,6 @@ export function tombstoneStampOffset(a: number, mb: number): number {
 export function messageUidOffset(a: number, mb: number): number {
   return stampOffset(M, ['msg', a, mb, 0], 3);
 }
+
+/** The largest UID (RFC 9051 §2.3.1.1: a 32-bit unsigned number). */
+export const MAX_UID = 0xffffffff;

@@ -64,7 +64,7 @@ import type { PendingStore } from './store-batch.ts';
 import { headerDigest, threadLinks } from './header-digest.ts';
 import { MailRepository, objectIdOf } from './mail-repository.ts';
 import { mailboxChange, noChange, putHighestModseq, putMailbox, putTombstone } from './mail-ops.ts';
-import { MAILBOX_COUNTERS, mailKeys } from './mail-keys.ts';
+import { MAILBOX_COUNTERS, MAX_UID, mailKeys } from './mail-keys.ts';
 import type {
   AppendOptions,
   AppendResult,
@@ -110,7 +110,6 @@ export const DEFAULT_MAILBOXES: readonly { name: string; role: MailboxRole }[] =
   { name: 'Archive', role: 'archive' },
 ];
 
-const MAX_UID = 0xffffffff;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 
