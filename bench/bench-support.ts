@@ -57,3 +57,38 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * Run `concurrency` lanes of `op(lane)(n)` until `seconds` pass or `maxOps` operations have
+ * started; n counts operations across lanes. A lane stops after `maxErrors` errors in all;
+ * throws the first error when nothing succeeded.
+ */
+export async function runBounded(
+  limits: { concurrency: number; seconds: number; maxOps: number; maxErrors: number },
+  op: (lane: number) => (n: number) => Promise<unknown>,
+): Promise<Measured> {
+  let done = 0;
+  let started = 0;
+  let errors = 0;
+  let firstError: unknown;
+  const begin = performance.now();
+  const end = begin + limits.seconds * 1000;
+  await Promise.all(
+    Array.from({ length: limits.concurrency }, async (_, lane) => {
+      const run = op(lane);
+      while (performance.now() < end && started < limits.maxOps) {
+        const n = started++;
+        try {
+          await run(n);
+          done++;
+        } catch (err) {
+          errors++;
+          firstError ??= err;
+          if (errors > limits.maxErrors) break;
+        }
+      }
+    }),
+  );
+  if (done === 0 && errors > 0) throw firstError;
+  return { rate: done / ((performance.now() - begin) / 1000), errors };
+}

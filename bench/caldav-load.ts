@@ -8,7 +8,7 @@
 
 import { Agent, request as httpRequest } from 'node:http';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { prng, type Measured } from './bench-support.ts';
+import { prng, runBounded, type Measured } from './bench-support.ts';
 import {
   DAY_MS,
   MKADDRESSBOOK_BODY,
@@ -333,30 +333,9 @@ async function measure(
   spec: CaseSpec,
   seconds: number,
 ): Promise<Measured> {
-  let done = 0;
-  let started = 0;
-  let errors = 0;
-  let firstError: unknown;
-  const begin = performance.now();
-  const end = begin + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: spec.concurrency }, async (_, worker) => {
-      const op = operation(spec, t, sizes, token, worker);
-      while (performance.now() < end && started < spec.maxOps) {
-        const n = started++;
-        try {
-          await op(n);
-          done++;
-        } catch (err) {
-          errors++;
-          firstError ??= err;
-          if (errors > 20) break;
-        }
-      }
-    }),
+  return runBounded({ ...spec, seconds, maxErrors: 20 }, (lane) =>
+    operation(spec, t, sizes, token, lane),
   );
-  if (done === 0 && errors > 0) throw firstError;
-  return { rate: done / ((performance.now() - begin) / 1000), errors };
 }
 
 type Job =

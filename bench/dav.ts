@@ -34,7 +34,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { BenchModule, BenchResult, BenchRow } from './run.ts';
 import { startCommuneDav } from './commune-dav.ts';
-import { freePort, type Measured } from './bench-support.ts';
+import { freePort, runBounded, type Measured } from './bench-support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const FILES = Number(process.env.BENCH_DAV_FILES ?? 5000);
@@ -211,30 +211,9 @@ function operation(spec: CaseSpec, t: Target, worker: number): (n: number) => Pr
 }
 
 async function measure(t: Target, spec: CaseSpec): Promise<Measured> {
-  let done = 0;
-  let started = 0;
-  let errors = 0;
-  let firstError: unknown;
-  const begin = performance.now();
-  const end = begin + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: spec.concurrency }, async (_, worker) => {
-      const op = operation(spec, t, worker);
-      while (performance.now() < end && started < spec.maxOps) {
-        const n = started++;
-        try {
-          await op(n);
-          done++;
-        } catch (err) {
-          errors++;
-          firstError ??= err;
-          if (errors > 100) break;
-        }
-      }
-    }),
+  return runBounded({ ...spec, seconds: SECONDS, maxErrors: 100 }, (lane) =>
+    operation(spec, t, lane),
   );
-  if (done === 0 && errors > 0) throw firstError;
-  return { rate: done / ((performance.now() - begin) / 1000), errors };
 }
 
 type Job =
