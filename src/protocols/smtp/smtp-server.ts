@@ -35,6 +35,7 @@ import { buildDsn } from '../../storage/queue/dsn-report.ts';
 import type { DsnRecipient } from '../../storage/queue/dsn-report.ts';
 import type { EnqueueInput, NotifyOn } from '../../storage/queue/queue-types.ts';
 import { assemble } from './headroom.ts';
+import { installFastUnstuffing } from './data-unstuff.ts';
 import { DkimSigner } from './dkim-signer.ts';
 import { HOOK_CHAINS } from './hooks/hook-chains.ts';
 import { runHooks } from './hooks/smtp-hook.ts';
@@ -89,6 +90,7 @@ class CommuneSmtpServer extends SMTPServer {
     this.connections = new (class extends Set<SMTPConnection> {
       override add(connection: SMTPConnection): this {
         patchReplies(connection);
+        installFastUnstuffing((connection as unknown as { _parser?: unknown })._parser);
         live.set(connection.id, connection);
         return super.add(connection);
       }
