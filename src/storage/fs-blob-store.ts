@@ -1,26 +1,17 @@
 /**
  * The filesystem BlobStore: one file per content hash at `<dir>/ab/cd/<hash>` (ab, cd = the
  * first two byte pairs of the hex hash). Content is streamed into `<dir>/tmp/` while being
- * hashed, fsynced, then renamed into place, so a blob file is either complete or absent.
+ * hashed, fsynced, then renamed into place, so a blob file is either complete or absent; that
+ * work runs on the blob writer thread (blob-writer.ts).
  */
 
-import { randomUUID } from 'node:crypto';
-import {
-  access,
-  constants,
-  mkdir,
-  open,
-  readFile,
-  readdir,
-  rename,
-  rm,
-  stat,
-} from 'node:fs/promises';
+import { access, constants, mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobRef, BlobSource, BlobStore, ByteRange } from './blob-store.ts';
-import { assertBlobHash, assertByteRange, hashBlobSource, isBlobHash } from './hash-blob-source.ts';
+import { assertBlobHash, assertByteRange, isBlobHash } from './hash-blob-source.ts';
+import { BlobWriter, blobPath } from './blob-writer.ts';
 import { CommuneError } from '../core/errors.ts';
 
 /** Temp files older than this are leftovers of a crash and removed on open. */
@@ -29,13 +20,13 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
 export class FsBlobStore implements BlobStore {
   readonly dir: string;
   readonly #tmpDir: string;
-  /** Leaf directories known to exist (made or used by this process): no mkdir for them. */
-  readonly #leaves = new Set<string>();
+  readonly #writer: BlobWriter;
   #closed = false;
 
   private constructor(dir: string) {
     this.dir = dir;
     this.#tmpDir = join(dir, 'tmp');
+    this.#writer = new BlobWriter(dir);
   }
 
   /** Open (creating when missing) the blob directory; CommuneError 'unavailable' if unusable. */
@@ -63,57 +54,17 @@ export class FsBlobStore implements BlobStore {
   }
 
   #path(hash: string): string {
-    return join(this.dir, hash.slice(0, 2), hash.slice(2, 4), hash);
+    return blobPath(this.dir, hash);
   }
 
   #check(): void {
     if (this.#closed) throw new CommuneError('unavailable', 'blob store is closed');
   }
 
+  /** Hashing and the file work run on the blob writer thread (blob-writer.ts). */
   async put(source: BlobSource, options: { maxSize?: number } = {}): Promise<BlobRef> {
     this.#check();
-    const tmp = join(this.#tmpDir, `${randomUUID()}.part`);
-    try {
-      // 1. Stream into a temp file while hashing; fsync before it can be renamed into place.
-      const fh = await open(tmp, 'wx', 0o640);
-      let ref: BlobRef;
-      try {
-        ref = await hashBlobSource(source, {
-          maxSize: options.maxSize,
-          sink: (chunk) => writeAll(fh, chunk),
-        });
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-
-      // 2. Rename into place and make the new directory entries durable. Content that is
-      // already there is replaced by the same bytes (a rename is atomic, so readers see one
-      // whole file or the other): no separate existence check.
-      const final = this.#path(ref.hash);
-      const leaf = dirname(final);
-      let created = this.#leaves.has(leaf)
-        ? undefined
-        : await mkdir(leaf, { recursive: true, mode: 0o750 });
-      try {
-        await rename(tmp, final);
-      } catch (err) {
-        if (!isNotFound(err) || !this.#leaves.delete(leaf)) throw err;
-        // step: a remembered directory was removed meanwhile (by hand): make it again
-        created = await mkdir(leaf, { recursive: true, mode: 0o750 });
-        await rename(tmp, final);
-      }
-      await fsyncDir(leaf);
-      if (created !== undefined) {
-        await fsyncDir(dirname(leaf));
-        await fsyncDir(this.dir);
-      }
-      if (this.#leaves.size < MAX_KNOWN_LEAVES) this.#leaves.add(leaf);
-      return ref;
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    return this.#writer.put(source, options.maxSize);
   }
 
   async get(hash: string, range?: ByteRange): Promise<Readable | undefined> {
@@ -185,6 +136,7 @@ export class FsBlobStore implements BlobStore {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#writer.close();
   }
 }
 
@@ -202,28 +154,6 @@ async function entries(dir: string): Promise<string[]> {
 async function subdirs(dir: string): Promise<string[]> {
   return (await entries(dir)).filter((name) => /^[0-9a-f]{2}$/.test(name));
 }
-
-/** Write the whole chunk (a write may be partial). */
-async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.byteLength) {
-    const { bytesWritten } = await fh.write(chunk, offset, chunk.byteLength - offset);
-    offset += bytesWritten;
-  }
-}
-
-/** fsync a directory so the entries created or renamed in it survive a crash. */
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Leaf directories remembered at most (there are 65,536). */
-const MAX_KNOWN_LEAVES = 65_536;
 
 function isNotFound(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;

@@ -11,9 +11,18 @@ export const HEADROOM = 8 * 1024;
 /** Views made by `assemble` and the free bytes in front of each (used at most once). */
 const room = new WeakMap<Uint8Array, number>();
 
+/**
+ * Messages from this size on are assembled in shared memory, which the blob writer thread
+ * reads without a copy (storage/blob-writer.ts); smaller ones are stored inline anyway.
+ */
+export const SHARED_FROM = 64 * 1024;
+
 /** The chunks as one message, with HEADROOM free bytes in front of it in the same buffer. */
 export function assemble(chunks: readonly Uint8Array[], size: number): Buffer {
-  const buffer = Buffer.allocUnsafe(HEADROOM + size);
+  const buffer =
+    size >= SHARED_FROM
+      ? Buffer.from(new SharedArrayBuffer(HEADROOM + size))
+      : Buffer.allocUnsafe(HEADROOM + size);
   let at = HEADROOM;
   for (const chunk of chunks) {
     buffer.set(chunk, at);

@@ -1,0 +1,171 @@
+/**
+ * FsBlobStore's writes on a thread of their own (blob-writer-thread.ts). Hashing a large blob
+ * and the eight file calls of a durable put (open, write, fsync, close, rename, and the
+ * directory's open, fsync, close) cost the main event loop about 3 ms per 1 MiB message, the
+ * largest share of an SMTP delivery. Here the main thread only counts bytes against the limit
+ * and hands over each chunk (a copy, or the chunk itself when it is in shared memory, as SMTP
+ * assembles large messages); the thread answers with the content hash once the file is in
+ * place and durable.
+ *
+ * Flow control: at most MAX_IN_FLIGHT bytes per put wait on the thread, so a 20 MB upload is
+ * never held in memory whole. The thread is started on first use, keeps the process alive only
+ * while a put is pending, and is started again if it dies (its pending puts fail).
+ */
+
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { CommuneError } from '../core/errors.ts';
+import { chunksOf } from './blob-head.ts';
+import type { BlobRef, BlobSource } from './blob-store.ts';
+
+export type WriterRequest =
+  | { readonly t: 'begin'; readonly id: number }
+  | { readonly t: 'data'; readonly id: number; readonly chunk: Uint8Array }
+  | { readonly t: 'end'; readonly id: number }
+  | { readonly t: 'abort'; readonly id: number };
+
+export type WriterReply =
+  | { readonly t: 'ack'; readonly id: number; readonly bytes: number }
+  | { readonly t: 'done'; readonly id: number; readonly hash: string; readonly size: number }
+  | { readonly t: 'failed'; readonly id: number; readonly message: string; readonly code?: string };
+
+/** `<dir>/ab/cd/<hash>`: where a blob's file lives. */
+export function blobPath(dir: string, hash: string): string {
+  return join(dir, hash.slice(0, 2), hash.slice(2, 4), hash);
+}
+
+const MAX_IN_FLIGHT = 8 * 1024 * 1024;
+
+/** One put as the main thread sees it. */
+class PendingPut {
+  inFlight = 0;
+  #wake: (() => void) | undefined;
+  settle!: { resolve: (ref: BlobRef) => void; reject: (err: unknown) => void };
+  readonly result = new Promise<BlobRef>((resolve, reject) => {
+    this.settle = { resolve, reject };
+  });
+  failed = false;
+
+  acked(bytes: number): void {
+    this.inFlight -= bytes;
+    this.#wakeUp();
+  }
+
+  fail(err: unknown): void {
+    this.failed = true;
+    this.settle.reject(err);
+    this.#wakeUp();
+  }
+
+  /** Resolves when the thread has caught up below the bound, or the put failed. */
+  caughtUp(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+export class BlobWriter {
+  readonly #dir: string;
+  readonly #puts = new Map<number, PendingPut>();
+  #worker: Worker | undefined;
+  #seq = 0;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  #thread(): Worker {
+    if (this.#worker !== undefined) return this.#worker;
+    const worker = new Worker(new URL('./blob-writer-thread.ts', import.meta.url), {
+      workerData: { dir: this.#dir },
+    });
+    worker.unref();
+    worker.on('message', (m: WriterReply) => this.#onReply(m));
+    const lost = (why: string): void => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      for (const put of this.#puts.values()) {
+        put.fail(new CommuneError('unavailable', `blob writer thread ${why}`));
+      }
+      this.#puts.clear();
+    };
+    worker.on('error', (err: Error) => lost(`failed: ${err.message}`));
+    worker.on('exit', (code) => lost(`exited with ${code}`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  #onReply(m: WriterReply): void {
+    const put = this.#puts.get(m.id);
+    if (put === undefined) return;
+    if (m.t === 'ack') {
+      put.acked(m.bytes);
+      return;
+    }
+    this.#forget(m.id);
+    if (m.t === 'done') put.settle.resolve({ hash: m.hash, size: m.size });
+    else
+      put.fail(Object.assign(new Error(m.message), m.code === undefined ? {} : { code: m.code }));
+  }
+
+  #forget(id: number): void {
+    this.#puts.delete(id);
+    if (this.#puts.size === 0) this.#worker?.unref();
+  }
+
+  /**
+   * Store `source` as one blob file; CommuneError 'too-large' past `maxSize` (reading stops,
+   * a Readable source is destroyed, nothing is left behind).
+   */
+  async put(source: BlobSource, maxSize: number | undefined): Promise<BlobRef> {
+    const worker = this.#thread();
+    const id = ++this.#seq;
+    const put = new PendingPut();
+    this.#puts.set(id, put);
+    worker.ref();
+    worker.postMessage({ t: 'begin', id } satisfies WriterRequest);
+    let size = 0;
+    try {
+      for await (const chunk of chunksOf(source)) {
+        if (chunk.byteLength === 0) continue;
+        size += chunk.byteLength;
+        if (maxSize !== undefined && size > maxSize) {
+          throw new CommuneError('too-large', `content exceeds the limit of ${maxSize} bytes`);
+        }
+        if (put.failed) break;
+        put.inFlight += chunk.byteLength;
+        if (chunk.buffer instanceof SharedArrayBuffer) {
+          // step: shared memory goes across as is (the caller leaves it alone until the put ends)
+          worker.postMessage({ t: 'data', id, chunk } satisfies WriterRequest);
+        } else {
+          // step: an exact copy, moved to the thread (the caller may reuse its buffer)
+          const copy = Uint8Array.prototype.slice.call(chunk);
+          worker.postMessage({ t: 'data', id, chunk: copy } satisfies WriterRequest, [copy.buffer]);
+        }
+        while (put.inFlight > MAX_IN_FLIGHT && !put.failed) await put.caughtUp();
+      }
+    } catch (err) {
+      if (this.#puts.has(id)) {
+        worker.postMessage({ t: 'abort', id } satisfies WriterRequest);
+        await put.result.catch(() => undefined);
+      }
+      throw err;
+    }
+    if (!put.failed) worker.postMessage({ t: 'end', id } satisfies WriterRequest);
+    return put.result;
+  }
+
+  /** Stop the thread (after the pending puts, which the caller has awaited). */
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+}
