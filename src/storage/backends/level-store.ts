@@ -87,13 +87,13 @@ export class LevelStore implements Store, HealthCheckable {
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     this.#check();
-    return plain(await this.#db.get(key));
+    return plain(this.#db.getSync(key));
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     this.#check();
     if (keys.length === 0) return [];
-    return (await this.#db.getMany([...keys])).map(plain);
+    return keys.map((k) => plain(this.#db.getSync(k)));
   }
 
   async *scan(range: KeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
