@@ -24,69 +24,123 @@ interface ParserInternals {
   _countDataBytes(len: number): void;
   _endDataMode(chunk: Buffer | false, remainder: Buffer, done: (err?: Error) => void): void;
   _feedDataStream(chunk: Buffer, done: (err?: Error) => void): void;
+  startDataMode(maxBytes?: number): PassThrough;
 }
 
 const LF_DOT = Buffer.from('\n.');
-const DOT_CRLF = Buffer.from('.\r\n');
-const HOLD = 4;
+const HELD_DOT = Buffer.from('.');
+const HELD_DOT_CR = Buffer.from('.\r');
 const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
 
-export function feedDataStream(
-  this: ParserInternals,
-  input: Buffer,
-  done: (err?: Error) => void,
-): void {
+/**
+ * What the scanner remembers between chunks: the last bytes seen (enough to tell whether the
+ * next byte starts a line, and after a CRLF), and a line-start dot (plus a CR) not yet known
+ * to be content, an escape or the terminator.
+ */
+interface ScanState {
+  lastLf: boolean;
+  lastCr: boolean;
+  lastCrLf: boolean;
+  /** 0: nothing held; 1: "." held; 2: ".\r" held. */
+  held: 0 | 1 | 2;
+  /** The held dot came after a CRLF (so ".\r\n" ends the data). */
+  heldAfterCrLf: boolean;
+}
+
+type Scanning = ParserInternals & { _scan?: ScanState | undefined };
+
+/** The state at the start of the payload: as if just after a CRLF. */
+function freshState(): ScanState {
+  return { lastLf: true, lastCr: false, lastCrLf: true, held: 0, heldAfterCrLf: false };
+}
+
+export function feedDataStream(this: Scanning, buf: Buffer, done: (err?: Error) => void): void {
   const out = this._dataStream;
-  let chunk = input;
-  if (this._lastBytes !== false && this._lastBytes.length > 0) {
-    chunk = Buffer.concat([this._lastBytes, chunk]);
-  }
+  const st = (this._scan ??= freshState());
   this._lastBytes = false;
-  if (this._atDataStart && chunk.length >= 3 && chunk.subarray(0, 3).equals(DOT_CRLF)) {
-    this._endDataMode(false, chunk.subarray(3), done);
-    return;
-  }
-  if (this._atDataStart && chunk.length >= 2 && chunk[0] === DOT && chunk[1] === DOT) {
-    chunk = chunk.subarray(1);
-    this._atDataStart = false;
-  }
-  const len = chunk.length;
-  const emit = (piece: Buffer): boolean => {
+  const len = buf.length;
+  let ok = true;
+  const emit = (piece: Buffer): void => {
     this._countDataBytes(piece.length);
-    return out !== null && out.writable ? out.write(piece) : true;
+    if (out !== null && out.writable) ok = out.write(piece);
+  };
+  const end = (remainder: Buffer): void => {
+    this._scan = undefined;
+    this._endDataMode(false, remainder, done);
   };
   let start = 0;
-  // step: a line feed at index 0 was looked at in the previous chunk (it is held back), but
-  // at the very start of the payload nothing was
-  let from = this._atDataStart ? 0 : 1;
-  for (;;) {
-    const lf = chunk.indexOf(LF_DOT, from);
-    // step: a dot needs two bytes after it to be told apart; later ones wait in the hold
-    if (lf < 0 || lf + 1 > len - 3) break;
-    const dot = lf + 1;
-    if (chunk[dot - 2] === CR && chunk[dot + 1] === CR && chunk[dot + 2] === LF) {
-      const last = chunk.subarray(start, dot);
-      this._countDataBytes(last.length);
-      this._endDataMode(last.length > 0 ? last : false, chunk.subarray(dot + 3), done);
-      return;
-    }
-    if (chunk[dot + 1] === DOT) {
-      if (dot > start) emit(chunk.subarray(start, dot));
-      start = dot + 1;
-      from = dot + 2;
+  let i = 0;
+  // step: settle a line-start dot held from the previous chunk
+  if (st.held === 1 && len > 0) {
+    if (buf[0] === DOT) {
+      // an escape: the held dot goes, this one is content
+      st.held = 0;
+      i = 1;
+      start = 0;
+    } else if (buf[0] === CR) {
+      st.held = 2;
+      i = 1;
     } else {
-      from = dot + 1;
+      st.held = 0;
+      emit(HELD_DOT);
+      Object.assign(st, { lastLf: false, lastCr: false, lastCrLf: false });
     }
   }
-  const keep = Math.max(start, len - HOLD);
-  this._lastBytes = chunk.subarray(keep);
-  if (keep <= start) {
+  if (st.held === 2 && i < len) {
+    if (buf[i] === LF && st.heldAfterCrLf) {
+      end(buf.subarray(i + 1));
+      return;
+    }
+    st.held = 0;
+    emit(HELD_DOT_CR);
+    Object.assign(st, { lastLf: false, lastCr: true, lastCrLf: false });
+    start = i;
+  }
+  if (st.held !== 0) {
+    // step: the chunk was too short to settle it (one byte)
     done();
     return;
   }
-  if (emit(chunk.subarray(start, keep)) || out === null || out.destroyed) {
+  for (;;) {
+    let dot: number;
+    if (i === 0 && st.lastLf && len > 0 && buf[0] === DOT) {
+      dot = 0;
+    } else {
+      const lf = buf.indexOf(LF_DOT, i === 0 ? 0 : i - 1);
+      if (lf < 0) break;
+      dot = lf + 1;
+    }
+    const afterCrLf = dot >= 2 ? buf[dot - 2] === CR : dot === 1 ? st.lastCr : st.lastCrLf;
+    if (dot > start) emit(buf.subarray(start, dot));
+    start = dot;
+    if (dot + 1 >= len || (buf[dot + 1] === CR && dot + 2 >= len)) {
+      // step: what follows the dot is in the next chunk
+      st.held = dot + 1 >= len ? 1 : 2;
+      st.heldAfterCrLf = afterCrLf;
+      start = len;
+      break;
+    }
+    if (buf[dot + 1] === DOT) {
+      start = dot + 1;
+      i = dot + 2;
+      continue;
+    }
+    if (buf[dot + 1] === CR && buf[dot + 2] === LF && afterCrLf) {
+      end(buf.subarray(dot + 3));
+      return;
+    }
+    i = dot + 1;
+  }
+  if (start < len) emit(buf.subarray(start, len));
+  if (st.held === 0 && len > 0) {
+    const last = buf[len - 1];
+    st.lastCrLf = last === LF && (len >= 2 ? buf[len - 2] === CR : st.lastCr);
+    st.lastLf = last === LF;
+    st.lastCr = last === CR;
+  }
+  if (ok || out === null || out.destroyed) {
     done();
     return;
   }
@@ -114,6 +168,13 @@ export function installFastUnstuffing(parser: unknown): void {
   ) {
     return;
   }
+  const startDataMode = proto.startDataMode;
+  if (typeof startDataMode !== 'function') return;
   proto._feedDataStream = feedDataStream;
+  // step: every DATA starts with a fresh scanner state
+  proto.startDataMode = function (this: Scanning, maxBytes?: number): PassThrough {
+    this._scan = freshState();
+    return startDataMode.call(this, maxBytes);
+  };
   installed = true;
 }

@@ -14,9 +14,14 @@ interface Outcome {
  * Feed `wire` (DATA payload as sent, terminator and pipelined commands after it) to a parser
  * in data mode, cut into the given chunk sizes, with our scanner installed on that instance.
  */
-function run(wire: Buffer, cuts: readonly number[]): Promise<Outcome> {
-  const parser = new SMTPStream() as SMTPStream & { _feedDataStream: typeof feedDataStream };
-  parser._feedDataStream = feedDataStream;
+function run(
+  wire: Buffer,
+  cuts: readonly number[],
+  Parser: typeof SMTPStream = SMTPStream,
+  fast = true,
+): Promise<Outcome> {
+  const parser = new Parser() as SMTPStream & { _feedDataStream: typeof feedDataStream };
+  if (fast) parser._feedDataStream = feedDataStream;
   const commands: string[] = [];
   parser.oncommand = (line: Buffer, next?: () => void) => {
     commands.push(line.toString('latin1'));
@@ -82,6 +87,29 @@ describe('SMTP DATA unstuffing (fast scanner)', () => {
       const r = await run(wire, cuts);
       assert.equal(r.payload, payload, `round ${round}: ${JSON.stringify(payload)}`);
       assert.deepEqual(r.commands, ['MAIL FROM:<a@b>'], `round ${round}`);
+    }
+  });
+
+  it("agrees with smtp-server's own scanner on unstuffed, malformed input", async () => {
+    // A separate instance of the module, whose prototype no server has patched.
+    const fresh = new URL(
+      '../../../node_modules/smtp-server/dist/esm/smtp-stream.js',
+      import.meta.url,
+    );
+    fresh.search = '?original';
+    const original = (await import(fresh.href)) as { SMTPStream: typeof SMTPStream };
+    const rand = prng(7);
+    const parts = ['.', '..', '\r\n', '\n', '\r', 'x', '.\r', '\r\n.', '\n.\r\n', '\r\n..'];
+    for (let round = 0; round < 1500; round++) {
+      let wire = 'a';
+      const n = 1 + Math.floor(rand() * 30);
+      for (let i = 0; i < n; i++) wire += parts[Math.floor(rand() * parts.length)];
+      wire += '\r\n.\r\nNOOP\r\n';
+      const bytes = Buffer.from(wire, 'latin1');
+      const cuts = Array.from({ length: 64 }, () => 1 + Math.floor(rand() * 9));
+      const ours = await run(bytes, cuts);
+      const theirs = await run(bytes, cuts, original.SMTPStream, false);
+      assert.deepEqual(ours, theirs, `round ${round}: ${JSON.stringify(wire)}`);
     }
   });
 
