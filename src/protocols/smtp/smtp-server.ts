@@ -79,17 +79,21 @@ export interface SmtpServerDeps {
   readonly now?: () => Date;
 }
 
-/** smtp-server with replies whose text carries its own enhanced status code kept as is. */
+/**
+ * smtp-server with replies whose text carries its own enhanced status code kept as is, and
+ * AUTH left out of the EHLO reply where a password could not be sent (RFC 3207 §4: before
+ * STARTTLS, unless plaintext is allowed for the client).
+ */
 class CommuneSmtpServer extends SMTPServer {
   readonly live = new Map<string, SMTPConnection>();
 
-  constructor(options: SMTPServerOptions) {
+  constructor(options: SMTPServerOptions, offersAuth: (connection: SMTPConnection) => boolean) {
     super(options);
     const live = this.live;
     // step: smtp-server adds every new connection here; patch it as it arrives
     this.connections = new (class extends Set<SMTPConnection> {
       override add(connection: SMTPConnection): this {
-        patchReplies(connection);
+        patchReplies(connection, offersAuth);
         installFastUnstuffing((connection as unknown as { _parser?: unknown })._parser);
         live.set(connection.id, connection);
         return super.add(connection);
@@ -105,11 +109,24 @@ class CommuneSmtpServer extends SMTPServer {
 
 const ENHANCED_TEXT = /^[245]\.\d{1,3}\.\d{1,3} /;
 
-/** A reply text that starts with an enhanced code is sent without a second, derived one. */
-function patchReplies(connection: SMTPConnection): void {
+/**
+ * A reply text that starts with an enhanced code is sent without a second, derived one; the
+ * EHLO reply (the only multi-line 250) loses its AUTH line when `offersAuth` says no.
+ */
+function patchReplies(
+  connection: SMTPConnection,
+  offersAuth: (connection: SMTPConnection) => boolean,
+): void {
   const send = connection.send.bind(connection);
   connection.send = (code, data, context) => {
     if (typeof data === 'string' && ENHANCED_TEXT.test(data)) return send(code, data, false);
+    if (code === 250 && Array.isArray(data) && !offersAuth(connection)) {
+      return send(
+        code,
+        data.filter((line) => !line.startsWith('AUTH ')),
+        context,
+      );
+    }
     return send(code, data, context);
   };
 }
@@ -219,49 +236,53 @@ class SmtpServers implements ProtocolServer {
   async #listen(spec: ListenerSpec): Promise<Endpoint> {
     const { config, tls, log } = this.#core;
     const submission = spec.profile === 'submission';
-    const server: CommuneSmtpServer = new CommuneSmtpServer({
-      name: config.server.hostname,
-      banner: 'Commune',
-      key: tls.key,
-      cert: tls.cert,
-      minVersion: 'TLSv1.2',
-      secure: spec.implicitTls,
-      size: this.#settings.maxMessageSize,
-      maxRecipients: this.#settings.maxRecipients,
-      authMethods: ['PLAIN', 'LOGIN'],
-      authOptional: !submission,
-      disabledCommands: submission ? [] : ['AUTH'],
-      // step: TLS before passwords is decided in onAuth (loopback may be exempt)
-      allowInsecureAuth: true,
-      hideENHANCEDSTATUSCODES: false,
-      hideDSN: false,
-      hideREQUIRETLS: true,
-      maxClients: config.limits.maxConnections,
-      socketTimeout: config.limits.idleTimeout * 1000,
-      closeTimeout: 3600_000,
-      logger: false,
-      resolver: {
-        reverse: (ip: string, cb: (err: Error | null, names?: string[]) => void) => {
-          this.#deps.resolver.ptr(ip).then(
-            (names) => cb(null, names),
-            (err: Error) => cb(err),
-          );
+    const server: CommuneSmtpServer = new CommuneSmtpServer(
+      {
+        name: config.server.hostname,
+        banner: 'Commune',
+        key: tls.key,
+        cert: tls.cert,
+        minVersion: 'TLSv1.2',
+        secure: spec.implicitTls,
+        size: this.#settings.maxMessageSize,
+        maxRecipients: this.#settings.maxRecipients,
+        authMethods: ['PLAIN', 'LOGIN'],
+        authOptional: !submission,
+        disabledCommands: submission ? [] : ['AUTH'],
+        // step: TLS before passwords is decided in onAuth (loopback may be exempt)
+        allowInsecureAuth: true,
+        hideENHANCEDSTATUSCODES: false,
+        hideDSN: false,
+        hideREQUIRETLS: true,
+        maxClients: config.limits.maxConnections,
+        socketTimeout: config.limits.idleTimeout * 1000,
+        closeTimeout: 3600_000,
+        logger: false,
+        resolver: {
+          reverse: (ip: string, cb: (err: Error | null, names?: string[]) => void) => {
+            this.#deps.resolver.ptr(ip).then(
+              (names) => cb(null, names),
+              (err: Error) => cb(err),
+            );
+          },
         },
+        onConnect: (session, cb) => void this.#onConnect(spec, session).then(() => cb(), cb),
+        onAuth: (auth, session, cb) =>
+          void this.#onAuth(auth, session).then((user) => cb(null, { user }), cb),
+        onMailFrom: (address, session, cb) =>
+          void this.#onMailFrom(address, session).then(() => cb(), cb),
+        onRcptTo: (address, session, cb) =>
+          void this.#onRcptTo(address, session).then(() => cb(), cb),
+        onData: (stream, session, cb) =>
+          void this.#onData(stream, session).then(
+            (text) => cb(null, text),
+            (err: Error) => cb(err),
+          ),
+        onClose: (session) => this.#onClose(session),
       },
-      onConnect: (session, cb) => void this.#onConnect(spec, session).then(() => cb(), cb),
-      onAuth: (auth, session, cb) =>
-        void this.#onAuth(auth, session).then((user) => cb(null, { user }), cb),
-      onMailFrom: (address, session, cb) =>
-        void this.#onMailFrom(address, session).then(() => cb(), cb),
-      onRcptTo: (address, session, cb) =>
-        void this.#onRcptTo(address, session).then(() => cb(), cb),
-      onData: (stream, session, cb) =>
-        void this.#onData(stream, session).then(
-          (text) => cb(null, text),
-          (err: Error) => cb(err),
-        ),
-      onClose: (session) => this.#onClose(session),
-    });
+      (connection) =>
+        submission && (connection.secure || this.#plaintextOk(connection.remoteAddress)),
+    );
     server.on('error', (err: Error) =>
       log.debug({ protocol: spec.name, err: err.message }, 'smtp connection error'),
     );
@@ -343,15 +364,20 @@ class SmtpServers implements ProtocolServer {
     );
   }
 
+  /** Passwords may be sent without TLS: configured so, or (by default) from loopback. */
+  #plaintextOk(ip: string): boolean {
+    return (
+      this.#core.config.auth.allowPlaintext ||
+      ((this.#deps.loopbackPlaintextAuth ?? true) && isLoopback(ip))
+    );
+  }
+
   async #onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<string> {
     const state = this.#state(session);
     const ip = state.client.ip;
     if (state.client.profile !== 'submission')
       throw new SmtpReply(503, '5.5.1', 'AUTH not available');
-    const plaintextOk =
-      this.#core.config.auth.allowPlaintext ||
-      ((this.#deps.loopbackPlaintextAuth ?? true) && isLoopback(ip));
-    if (!session.secure && !plaintextOk) throw Replies.encryptionRequired();
+    if (!session.secure && !this.#plaintextOk(ip)) throw Replies.encryptionRequired();
     if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') {
       throw new SmtpReply(504, '5.5.4', 'Unrecognized authentication type');
     }

@@ -6,7 +6,9 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -276,11 +278,16 @@ export class SmtpSink {
 
 /** A line-based raw SMTP client for transcripts (pipelining, bad commands). */
 export class RawSmtp {
-  readonly #socket: net.Socket;
+  #socket: net.Socket;
   #buffer = '';
   #waiters: (() => void)[] = [];
 
   private constructor(socket: net.Socket) {
+    this.#socket = socket;
+    this.#attach(socket);
+  }
+
+  #attach(socket: net.Socket): void {
     this.#socket = socket;
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => {
@@ -346,6 +353,17 @@ export class RawSmtp {
   async command(line: string): Promise<string> {
     this.write(`${line}\r\n`);
     return (await this.replies(1))[0] ?? '';
+  }
+
+  /** STARTTLS, then go on over TLS on the same connection (the test certificate is self-signed). */
+  async startTls(): Promise<string> {
+    const reply = await this.command('STARTTLS');
+    if (!reply.startsWith('220')) return reply;
+    this.#socket.removeAllListeners('data');
+    const secure = tls.connect({ socket: this.#socket, rejectUnauthorized: false });
+    await once(secure, 'secureConnect');
+    this.#attach(secure);
+    return reply;
   }
 
   close(): void {

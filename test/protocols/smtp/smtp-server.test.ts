@@ -346,6 +346,17 @@ describe('SMTP server', function () {
       raw.close();
     });
 
+    it('offers AUTH only once the connection is encrypted', async () => {
+      const raw = await RawSmtp.connect(fx.submissionPort);
+      await raw.replies(1);
+      assert.doesNotMatch(await raw.command('EHLO client'), /AUTH/);
+      assert.match(await raw.startTls(), /^220 /);
+      const ehlo = await raw.command('EHLO client');
+      assert.match(ehlo, /^250[- ]AUTH PLAIN LOGIN$/m);
+      assert.doesNotMatch(ehlo, /STARTTLS/);
+      raw.close();
+    });
+
     it('takes a password only over TLS (538 5.7.11 before STARTTLS)', async () => {
       const raw = await RawSmtp.connect(fx.submissionPort);
       await raw.replies(1);
@@ -353,13 +364,18 @@ describe('SMTP server', function () {
       const plain = Buffer.from(`\0alice@example.test\0${PASSWORD}`).toString('base64');
       assert.match(await raw.command(`AUTH PLAIN ${plain}`), /^538 5\.7\.11 /);
       raw.close();
+      // A client that stays in plaintext is offered no AUTH, so it can't send at all.
       const err = await refused(
         submission(fx, 'alice@example.test', { ignoreTLS: true }).sendMail({
           envelope: { from: 'alice@example.test', to: ['bob@example.test'] },
           raw: message('alice@example.test', 'bob@example.test', 'plain'),
         }),
       );
-      assert.equal(err.responseCode, 538);
+      assert.match(err.response ?? '', /^530 5\.7\.0 /);
+      assert.equal(
+        (await fx.messages(fx.accounts.bob)).filter((m) => m.includes('Subject: plain\r\n')).length,
+        0,
+      );
     });
 
     it('authenticates after STARTTLS and on implicit TLS; wrong passwords get 535 5.7.8', async () => {
