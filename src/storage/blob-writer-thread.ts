@@ -5,7 +5,8 @@
  * directories it changed. Several puts run at once (the file calls are asynchronous).
  *
  * Protocol (messages in order per put id):
- *   main -> thread  {t:'begin', id} {t:'data', id, chunk} ... {t:'end', id} | {t:'abort', id}
+ *   main -> thread  {t:'data', id, chunk, first, last} ... (first opens, last finishes), or
+ *                   {t:'abort', id} after some data
  *   thread -> main  {t:'ack', id, bytes} per chunk written; at the end one of
  *                   {t:'done', id, hash, size} or {t:'failed', id, message, code}
  */
@@ -159,20 +160,19 @@ function isNotFound(err: unknown): boolean {
 const puts = new Map<number, Put>();
 
 port.on('message', (m: WriterRequest) => {
-  switch (m.t) {
-    case 'begin':
-      puts.set(m.id, new Put(m.id));
-      return;
-    case 'data':
-      puts.get(m.id)?.data(m.chunk);
-      return;
-    case 'end':
-      puts.get(m.id)?.end();
-      puts.delete(m.id);
-      return;
-    case 'abort':
-      puts.get(m.id)?.abort();
-      puts.delete(m.id);
-      return;
+  if (m.t === 'abort') {
+    puts.get(m.id)?.abort();
+    puts.delete(m.id);
+    return;
+  }
+  let put = puts.get(m.id);
+  if (m.first || put === undefined) {
+    put = new Put(m.id);
+    if (!m.last) puts.set(m.id, put);
+  }
+  if (m.chunk.byteLength > 0) put.data(m.chunk);
+  if (m.last) {
+    put.end();
+    puts.delete(m.id);
   }
 });

@@ -18,10 +18,15 @@ import { CommuneError } from '../core/errors.ts';
 import { chunksOf } from './blob-head.ts';
 import type { BlobRef, BlobSource } from './blob-store.ts';
 
+/** A put's chunks in order; the first opens the file, the last finishes it (often both). */
 export type WriterRequest =
-  | { readonly t: 'begin'; readonly id: number }
-  | { readonly t: 'data'; readonly id: number; readonly chunk: Uint8Array }
-  | { readonly t: 'end'; readonly id: number }
+  | {
+      readonly t: 'data';
+      readonly id: number;
+      readonly chunk: Uint8Array;
+      readonly first: boolean;
+      readonly last: boolean;
+    }
   | { readonly t: 'abort'; readonly id: number };
 
 export type WriterReply =
@@ -130,7 +135,17 @@ export class BlobWriter {
     const put = new PendingPut();
     this.#puts.set(id, put);
     worker.ref();
-    worker.postMessage({ t: 'begin', id } satisfies WriterRequest);
+    let first = true;
+    const send = (chunk: Uint8Array, last: boolean): void => {
+      put.inFlight += chunk.byteLength;
+      const message: WriterRequest = { t: 'data', id, chunk, first, last };
+      first = false;
+      if (chunk.buffer instanceof SharedArrayBuffer) worker.postMessage(message);
+      else worker.postMessage(message, [chunk.buffer]);
+    };
+    // step: each chunk is sent once the next one is known, so the last one carries the end
+    // (a message in one chunk is one postMessage)
+    let held: Uint8Array | undefined;
     let size = 0;
     try {
       for await (const chunk of chunksOf(source)) {
@@ -140,25 +155,25 @@ export class BlobWriter {
           throw new CommuneError('too-large', `content exceeds the limit of ${maxSize} bytes`);
         }
         if (put.failed) break;
-        put.inFlight += chunk.byteLength;
-        if (chunk.buffer instanceof SharedArrayBuffer) {
-          // step: shared memory goes across as is (the caller leaves it alone until the put ends)
-          worker.postMessage({ t: 'data', id, chunk } satisfies WriterRequest);
-        } else {
-          // step: an exact copy, moved to the thread (the caller may reuse its buffer)
-          const copy = Uint8Array.prototype.slice.call(chunk);
-          worker.postMessage({ t: 'data', id, chunk: copy } satisfies WriterRequest, [copy.buffer]);
-        }
+        if (held !== undefined) send(held, false);
+        // step: shared memory goes across as is (the caller leaves it alone until the put
+        // ends); other chunks are copied now (the caller may reuse its buffer) and moved
+        held =
+          chunk.buffer instanceof SharedArrayBuffer
+            ? chunk
+            : Uint8Array.prototype.slice.call(chunk);
         while (put.inFlight > MAX_IN_FLIGHT && !put.failed) await put.caughtUp();
       }
     } catch (err) {
-      if (this.#puts.has(id)) {
+      if (!first && this.#puts.has(id)) {
         worker.postMessage({ t: 'abort', id } satisfies WriterRequest);
         await put.result.catch(() => undefined);
+      } else {
+        this.#forget(id);
       }
       throw err;
     }
-    if (!put.failed) worker.postMessage({ t: 'end', id } satisfies WriterRequest);
+    if (!put.failed) send(held ?? new Uint8Array(0), true);
     return put.result;
   }
 
