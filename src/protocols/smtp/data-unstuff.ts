@@ -15,6 +15,8 @@
  */
 
 import type { PassThrough } from 'node:stream';
+import { feedChunk } from './chunking.ts';
+import type { ChunkingParser } from './chunking.ts';
 
 /** The SMTPStream members this module reads and replaces (smtp-server 3.x, dist/esm/smtp-stream.js). */
 interface ParserInternals {
@@ -49,7 +51,7 @@ interface ScanState {
   heldAfterCrLf: boolean;
 }
 
-type Scanning = ParserInternals & { _scan?: ScanState | undefined };
+type Scanning = ParserInternals & ChunkingParser & { _scan?: ScanState | undefined };
 
 /** The state at the start of the payload: as if just after a CRLF. */
 function freshState(): ScanState {
@@ -57,6 +59,12 @@ function freshState(): ScanState {
 }
 
 export function feedDataStream(this: Scanning, buf: Buffer, done: (err?: Error) => void): void {
+  // step: a BDAT chunk is counted off, not scanned (chunking.ts)
+  const reader = this._chunk;
+  if (reader !== undefined) {
+    feedChunk(this, reader, buf, done);
+    return;
+  }
   const out = this._dataStream;
   const st = (this._scan ??= freshState());
   this._lastBytes = false;
@@ -155,21 +163,24 @@ export function feedDataStream(this: Scanning, buf: Buffer, done: (err?: Error) 
 
 let installed = false;
 
-/** Replace the DATA scanner on the prototype of `parser` (an SMTPStream); once per process. */
-export function installFastUnstuffing(parser: unknown): void {
-  if (installed || parser === null || typeof parser !== 'object') return;
+/**
+ * Replace the DATA scanner on the prototype of `parser` (an SMTPStream), once per process;
+ * true when it is in place (BDAT depends on it).
+ */
+export function installFastUnstuffing(parser: unknown): boolean {
+  if (installed || parser === null || typeof parser !== 'object') return installed;
   const proto = Object.getPrototypeOf(parser) as Partial<ParserInternals> | null;
   // step: only a parser with the expected shape is patched; otherwise the original stays
   if (
     proto === null ||
     typeof proto._feedDataStream !== 'function' ||
     typeof proto._endDataMode !== 'function' ||
-    typeof proto._countDataBytes !== 'function'
+    typeof proto._countDataBytes !== 'function' ||
+    typeof proto.startDataMode !== 'function'
   ) {
-    return;
+    return false;
   }
   const startDataMode = proto.startDataMode;
-  if (typeof startDataMode !== 'function') return;
   proto._feedDataStream = feedDataStream;
   // step: every DATA starts with a fresh scanner state
   proto.startDataMode = function (this: Scanning, maxBytes?: number): PassThrough {
@@ -177,4 +188,5 @@ export function installFastUnstuffing(parser: unknown): void {
     return startDataMode.call(this, maxBytes);
   };
   installed = true;
+  return true;
 }

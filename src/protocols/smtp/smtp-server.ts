@@ -2,7 +2,8 @@
  * The SMTP servers: the inbound MX (config.smtp, STARTTLS), and authenticated submission on
  * config.submission (STARTTLS, RFC 6409) and config.submissions (implicit TLS, RFC 8314), each
  * only when enabled, all on smtp-server with our TLS key pair. ESMTP extensions: PIPELINING,
- * 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES, DSN, STARTTLS, AUTH PLAIN/LOGIN (submission).
+ * 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES, DSN, STARTTLS, CHUNKING (chunking.ts), AUTH
+ * PLAIN/LOGIN (submission, once encrypted).
  *
  * Each stage runs the profile's hook chain (hooks/hook-chains.ts). DATA is answered 250 only
  * once the message is durable: delivered into every local mailbox and, for remote recipients,
@@ -36,6 +37,7 @@ import type { DsnRecipient } from '../../storage/queue/dsn-report.ts';
 import type { EnqueueInput, NotifyOn } from '../../storage/queue/queue-types.ts';
 import { assemble } from './headroom.ts';
 import { installFastUnstuffing } from './data-unstuff.ts';
+import { installChunking, withChunking } from './chunking.ts';
 import { DkimSigner } from './dkim-signer.ts';
 import { HOOK_CHAINS } from './hooks/hook-chains.ts';
 import { runHooks } from './hooks/smtp-hook.ts';
@@ -94,7 +96,8 @@ class CommuneSmtpServer extends SMTPServer {
     this.connections = new (class extends Set<SMTPConnection> {
       override add(connection: SMTPConnection): this {
         patchReplies(connection, offersAuth);
-        installFastUnstuffing((connection as unknown as { _parser?: unknown })._parser);
+        const parser = (connection as unknown as { _parser?: unknown })._parser;
+        if (installFastUnstuffing(parser)) installChunking(connection);
         live.set(connection.id, connection);
         return super.add(connection);
       }
@@ -111,7 +114,8 @@ const ENHANCED_TEXT = /^[245]\.\d{1,3}\.\d{1,3} /;
 
 /**
  * A reply text that starts with an enhanced code is sent without a second, derived one; the
- * EHLO reply (the only multi-line 250) loses its AUTH line when `offersAuth` says no.
+ * EHLO reply (the only multi-line 250) gains CHUNKING and loses its AUTH line when
+ * `offersAuth` says no.
  */
 function patchReplies(
   connection: SMTPConnection,
@@ -120,12 +124,9 @@ function patchReplies(
   const send = connection.send.bind(connection);
   connection.send = (code, data, context) => {
     if (typeof data === 'string' && ENHANCED_TEXT.test(data)) return send(code, data, false);
-    if (code === 250 && Array.isArray(data) && !offersAuth(connection)) {
-      return send(
-        code,
-        data.filter((line) => !line.startsWith('AUTH ')),
-        context,
-      );
+    if (code === 250 && Array.isArray(data)) {
+      const lines = offersAuth(connection) ? data : data.filter((l) => !l.startsWith('AUTH '));
+      return send(code, 'handler_BDAT' in connection ? withChunking(lines) : lines, context);
     }
     return send(code, data, context);
   };
