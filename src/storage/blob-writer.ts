@@ -43,6 +43,12 @@ const MAX_IN_FLIGHT = 8 * 1024 * 1024;
 
 /** One put as the main thread sees it. */
 class PendingPut {
+  readonly worker: Worker;
+
+  constructor(worker: Worker) {
+    this.worker = worker;
+  }
+
   inFlight = 0;
   #wake: (() => void) | undefined;
   settle!: { resolve: (ref: BlobRef) => void; reject: (err: unknown) => void };
@@ -94,12 +100,13 @@ export class BlobWriter {
     worker.unref();
     worker.on('message', (m: WriterReply) => this.#onReply(m));
     const lost = (why: string): void => {
-      if (this.#worker !== worker) return;
-      this.#worker = undefined;
-      for (const put of this.#puts.values()) {
+      if (this.#worker === worker) this.#worker = undefined;
+      // step: only this thread's puts (a later thread may have taken new ones meanwhile)
+      for (const [id, put] of this.#puts) {
+        if (put.worker !== worker) continue;
+        this.#puts.delete(id);
         put.fail(new CommuneError('unavailable', `blob writer thread ${why}`));
       }
-      this.#puts.clear();
     };
     worker.on('error', (err: Error) => lost(`failed: ${err.message}`));
     worker.on('exit', (code) => lost(`exited with ${code}`));
@@ -132,7 +139,7 @@ export class BlobWriter {
   async put(source: BlobSource, maxSize: number | undefined): Promise<BlobRef> {
     const worker = this.#thread();
     const id = ++this.#seq;
-    const put = new PendingPut();
+    const put = new PendingPut(worker);
     this.#puts.set(id, put);
     worker.ref();
     let first = true;

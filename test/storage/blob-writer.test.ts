@@ -78,6 +78,26 @@ describe('BlobWriter (the blob writer thread)', () => {
     assert.deepEqual(await readdir(join(dir, 'tmp')), []);
   });
 
+  it('fails a put in progress when the thread is stopped, instead of leaving it hanging', async () => {
+    let sent!: () => void;
+    const firstSent = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    const pending = writer.put(
+      (async function* () {
+        yield Buffer.alloc(1000, 1);
+        sent();
+        await new Promise((r) => setTimeout(r, 200));
+        yield Buffer.alloc(1000, 2);
+      })(),
+      undefined,
+    );
+    const rejected = assert.rejects(pending, { code: 'unavailable' });
+    await firstSent;
+    await writer.close();
+    await rejected;
+  });
+
   it('starts a new thread after close', async () => {
     await writer.put(Buffer.from('one'), undefined);
     await writer.close();
