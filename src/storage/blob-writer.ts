@@ -47,6 +47,8 @@ class PendingPut {
 
   constructor(worker: Worker) {
     this.worker = worker;
+    // step: a failure may come before the caller awaits the result
+    this.result.catch(() => undefined);
   }
 
   inFlight = 0;
