@@ -10,7 +10,10 @@
  * before the 250. Postfix answers once the message is fsynced to its queue and delivers to
  * the maildir afterwards, in parallel (as Postfix + an LDA would).
  *
- * Environment: BENCH_SECONDS per case and server (5).
+ * The servers take turns case by case, BENCH_ROUNDS times (3); the figures are the means, and
+ * each round's ratio is printed too.
+ *
+ * Environment: BENCH_SECONDS per case, server and round (5); BENCH_ROUNDS (3).
  */
 
 import { spawnSync } from 'node:child_process';
@@ -20,6 +23,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -39,6 +43,7 @@ import type { BenchModule, BenchResult, BenchRow } from './run.ts';
 import { freePort, throughputRow } from './bench-support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const CONNECTIONS = 10;
 const CASES: readonly { name: string; size: number; max: number }[] = [
   { name: 'accept 4 KB', size: 4 * 1024, max: 100_000 },
@@ -218,43 +223,85 @@ async function startPostfix(dir: string) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, stop };
+  /** Wait (up to 60 s) until Postfix has delivered what it queued: no files in its queues. */
+  const settle = async (): Promise<void> => {
+    const queued = (): number =>
+      ['maildrop', 'incoming', 'active', 'deferred'].reduce((n, q) => {
+        try {
+          return n + readdirSync(join(root, 'queue', q), { recursive: true }).length;
+        } catch {
+          return n;
+        }
+      }, 0);
+    for (let i = 0; i < 600 && queued() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  };
+  return { port, stop, settle };
 }
 
-async function runCases(port: number): Promise<Map<string, { rate: number; errors: number }>> {
-  const out = new Map<string, { rate: number; errors: number }>();
-  for (const c of CASES) out.set(c.name, await measure(port, c.size, c.max));
+type Rates = Map<string, { rate: number; errors: number }>;
+
+/** The mean of each case's rates over the rounds (equal durations), errors summed. */
+function meanOf(rounds: readonly Rates[]): Rates {
+  const out: Rates = new Map();
+  for (const c of CASES) {
+    const runs = rounds.map((r) => r.get(c.name)).filter((r) => r !== undefined);
+    out.set(c.name, {
+      rate: runs.reduce((sum, r) => sum + r.rate, 0) / Math.max(1, runs.length),
+      errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    });
+  }
   return out;
+}
+
+/** Each round's ratio for one case, as a note ("0.97x 1.05x"). */
+function roundRatios(name: string, ours: readonly Rates[], theirs: readonly Rates[]): string {
+  return ours
+    .map((o, i) => {
+      const a = o.get(name)?.rate ?? 0;
+      const b = theirs[i]?.get(name)?.rate ?? 0;
+      return b > 0 ? `${(a / b).toFixed(2)}x` : '-';
+    })
+    .join(' ');
 }
 
 const smtpBench: BenchModule = {
   name: 'smtp',
   async run(): Promise<BenchResult> {
     const dir = mkdtempSync(join(tmpdir(), 'commune-bench-smtp-'));
+    const skipped = postfixAvailable();
+    const servers: { stop: () => Promise<void> }[] = [];
     try {
       const commune = await startCommune(dir);
-      let ours: Map<string, { rate: number; errors: number }>;
-      try {
-        ours = await runCases(commune.port);
-      } finally {
-        await commune.stop();
-      }
-      const skipped = postfixAvailable();
-      let theirs: Map<string, { rate: number; errors: number }> | undefined;
-      if (skipped === undefined) {
-        const postfix = await startPostfix(dir);
-        try {
-          theirs = await runCases(postfix.port);
-        } finally {
-          await postfix.stop();
+      servers.push(commune);
+      const postfix = skipped === undefined ? await startPostfix(dir) : undefined;
+      if (postfix !== undefined) servers.push(postfix);
+      // step: the two servers take turns, case by case, ROUNDS times (the machine's load
+      // swings by 10-20% over a minute; alternating spreads that over both)
+      const ours: Rates[] = [];
+      const theirs: Rates[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const o: Rates = new Map();
+        const t: Rates = new Map();
+        for (const c of CASES) {
+          // step: each measurement starts with Postfix's earlier mail delivered (its
+          // deliveries run after its 250; Commune's are done before)
+          await postfix?.settle();
+          o.set(c.name, await measure(commune.port, c.size, c.max));
+          if (postfix === undefined) continue;
+          await postfix.settle();
+          t.set(c.name, await measure(postfix.port, c.size, c.max));
         }
+        ours.push(o);
+        theirs.push(t);
       }
+      const oursMean = meanOf(ours);
+      const theirsMean = postfix === undefined ? undefined : meanOf(theirs);
       const rows: BenchRow[] = CASES.map((c) =>
         throughputRow({
           name: c.name,
           unit: 'msg/s',
-          ours: ours.get(c.name),
-          theirs: theirs?.get(c.name),
+          ours: oursMean.get(c.name),
+          theirs: theirsMean?.get(c.name),
           referenceName: 'Postfix',
         }),
       );
@@ -263,11 +310,16 @@ const smtpBench: BenchModule = {
         ...(skipped === undefined ? {} : { referenceSkipped: skipped }),
         rows,
         notes: [
-          `${CONNECTIONS} connections, one recipient per message, ${SECONDS} s per case and server`,
+          `${CONNECTIONS} connections, one recipient per message, ${SECONDS} s per case and ` +
+            `server, ${ROUNDS} alternating rounds (figures are the means)`,
+          ...(postfix === undefined
+            ? []
+            : CASES.map((c) => `${c.name}, ratio per round: ${roundRatios(c.name, ours, theirs)}`)),
           'Commune: level store, delivered into the mailbox and SPF/DKIM/DMARC checked before 250',
         ],
       };
     } finally {
+      for (const server of servers.reverse()) await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   },
