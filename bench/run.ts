@@ -108,12 +108,16 @@ async function main(filters: readonly string[]): Promise<void> {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
     .sort();
+  // step: a filter that is a bench module's whole name picks it alone ("dav", not "caldav")
+  const modules = new Set(files.map((f) => f.slice(0, -'.ts'.length)));
+  const wanted = (filter: string, name: string): boolean =>
+    modules.has(filter) ? name === filter : name.includes(filter);
   const results: (BenchResult & { module: string })[] = [];
   for (const file of files) {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default?: unknown };
     if (!isBenchModule(mod.default)) continue;
     const bench = mod.default;
-    if (filters.length > 0 && !filters.some((f) => bench.name.includes(f))) continue;
+    if (filters.length > 0 && !filters.some((f) => wanted(f, bench.name))) continue;
     process.stderr.write(`bench ${bench.name}: running\n`);
     const started = Date.now();
     const result = await bench.run();
