@@ -470,7 +470,10 @@ class SmtpServers implements ProtocolServer {
       state.messages++;
       return text;
     } catch (err) {
-      if (!(err instanceof SmtpReply) && !isCommuneError(err)) {
+      if (clientGone(err)) {
+        // step: the client hung up during the message: nothing was accepted, nothing to answer
+        this.#core.log.debug({ protocol: state.client.listener, id: tx?.id }, 'smtp data aborted');
+      } else if (!(err instanceof SmtpReply) && !isCommuneError(err)) {
         this.#core.log.error(
           { protocol: state.client.listener, id: tx?.id, err },
           'smtp data failed',
@@ -695,6 +698,11 @@ function closeServer(server: CommuneSmtpServer): Promise<void> {
     }
     server.close(() => resolve());
   });
+}
+
+/** The data stream failed because the connection closed (smtp-server's ECONNECTION). */
+function clientGone(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ECONNECTION';
 }
 
 /** Read DATA into memory; undefined once it passes `max` (the rest is drained). */
