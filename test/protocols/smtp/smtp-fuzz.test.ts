@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import { createLogger } from '../../../src/core/log.ts';
 import { prng } from '../../support/prng.ts';
-import { startSmtp } from './smtp-fixture.ts';
+import { PASSWORD, startSmtp } from './smtp-fixture.ts';
 import type { SmtpFixture } from './smtp-fixture.ts';
 
 const FUZZ_MS = Number(process.env.SMTP_FUZZ_MS ?? 3000);
@@ -68,7 +68,12 @@ class Rand {
   }
   /** Message text with the lines a DATA reader treats specially. */
   body(): string {
-    const lines = ['Subject: fuzz', 'From: f@remote.test', '', 'text'];
+    const lines = [
+      'Subject: fuzz',
+      `From: ${this.pick(['f@remote.test', 'alice@example.test'])}`,
+      '',
+      'text',
+    ];
     const n = this.int(30);
     for (let i = 0; i < n; i++)
       lines.push(
@@ -131,7 +136,8 @@ describe('SMTP session fuzz', function () {
   });
   after(() => fx?.stop());
 
-  it(`survives random sessions (seed ${SEED}), every line a reply`, async () => {
+  /** Fuzz `port` for FUZZ_MS; most sessions start with `envelope` (valid up to DATA). */
+  async function fuzz(port: number, envelope: readonly string[]): Promise<void> {
     const r = new Rand(SEED);
     const end = Date.now() + FUZZ_MS;
     let sessions = 0;
@@ -139,13 +145,13 @@ describe('SMTP session fuzz', function () {
     while (Date.now() < end) {
       sessions++;
       // step: most sessions open with a valid envelope, so the mutations reach DATA and BDAT
-      const prologue = r.chance(0.7) ? ENVELOPE : [];
+      const prologue = r.chance(0.7) ? envelope : [];
       // step: the first session is a well-formed DATA and BDAT message (checks the harness)
-      const known = `Subject: known\r\n\r\n..dot\r\n`;
+      const known = `From: alice@example.test\r\nSubject: known\r\n\r\n..dot\r\n`;
       const first = [
-        ...ENVELOPE,
+        ...envelope,
         `DATA\r\n${known}.\r\n`,
-        ...ENVELOPE.slice(1),
+        ...envelope.filter((l) => /^(MAIL|RCPT)/.test(l)),
         `BDAT ${known.length} LAST\r\n${known}`,
       ];
       const items = [
@@ -154,7 +160,7 @@ describe('SMTP session fuzz', function () {
           (r.chance(0.4) ? r.pick(ITEMS.slice(4, 7)) : r.pick(ITEMS))(r),
         ),
       ];
-      const received = await session(fx.mxPort, items);
+      const received = await session(port, items);
       const lines = received.split('\r\n').filter((l) => l !== '');
       accepted += lines.filter((l) => / queued as /.test(l)).length;
       for (const line of lines) {
@@ -167,7 +173,11 @@ describe('SMTP session fuzz', function () {
     }
     assert.deepEqual(errors, [], `seed ${SEED}: errors logged`);
     assert.ok(accepted >= 2, `seed ${SEED}: the well-formed messages were accepted`);
-    if (process.env.SMTP_FUZZ_REPORT) console.log({ sessions, accepted });
+    if (process.env.SMTP_FUZZ_REPORT) console.log({ port, sessions, accepted });
+  }
+
+  it(`survives random sessions on the MX (seed ${SEED}), every line a reply`, async () => {
+    await fuzz(fx.mxPort, ENVELOPE);
     // step: the server still works for a well-behaved client
     const transport = nodemailer.createTransport({
       host: '127.0.0.1',
@@ -181,6 +191,17 @@ describe('SMTP session fuzz', function () {
     });
     assert.deepEqual(info.accepted, ['bob@example.test']);
     transport.close();
+  });
+
+  it(`survives random sessions on submission, signed in (seed ${SEED})`, async () => {
+    const plain = Buffer.from(`\0alice@example.test\0${PASSWORD}`).toString('base64');
+    await fuzz(fx.submissionPort, [
+      'EHLO client.remote.test\r\n',
+      `AUTH PLAIN ${plain}\r\n`,
+      'MAIL FROM:<alice@example.test>\r\n',
+      'RCPT TO:<bob@example.test>\r\n',
+      'RCPT TO:<someone@elsewhere.test>\r\n',
+    ]);
   });
 });
 
