@@ -7,11 +7,15 @@
  * - the payload ends at the first CRLF "." CRLF, or at "." CRLF as the very first bytes;
  * - a line that starts with ".." loses its first dot; any other dot is content;
  * - bytes after the terminator are pipelined commands, handed back to the command parser;
- * - the last 4 bytes of a chunk are held back until the next one, so a terminator or escape
- *   split over TCP segments is still recognised (and can't be forged by segmentation).
+ * - a terminator or escape split over TCP segments is still recognised (and can't be forged
+ *   by segmentation): the scanner remembers the last bytes of a chunk and holds back a
+ *   line-start dot (and a CR after it) until the next chunk says what it is.
  *
- * Differences: every piece is written synchronously (the original yields to the event loop
- * after each escaped dot), and only the last write of a chunk waits for drain.
+ * Differences: the payload goes out as views of the socket's chunks (the original
+ * concatenated each chunk with the 4 bytes before it), every piece is written synchronously
+ * (the original yields to the event loop after each escaped dot), only the last write of a
+ * chunk waits for drain, and a line feed as the very first byte makes the next dot a line
+ * start. While a BDAT chunk is read (chunking.ts) its bytes are counted off instead.
  */
 
 import type { PassThrough } from 'node:stream';
