@@ -21,37 +21,17 @@ import { CommandReader } from '../../../src/protocols/imap/parser/command-reader
 import type { RawLiteral, ReaderEvent } from '../../../src/protocols/imap/parser/command-reader.ts';
 import { parseCommand } from '../../../src/protocols/imap/parser/parse-command.ts';
 import type { ParseResult } from '../../../src/protocols/imap/parser/parse-command.ts';
-import { prng } from '../../support/prng.ts';
+import { Rand } from '../../support/prng.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-class Gen {
-  readonly random: () => number;
-  constructor(seed: number) {
-    this.random = prng(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.random() * n);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-  chance(p: number): boolean {
-    return this.random() < p;
-  }
-  times(min: number, max: number, f: () => string): string[] {
-    const n = min + this.int(max - min + 1);
-    return Array.from({ length: n }, f);
-  }
-}
-
-function lit(g: Gen, data: string): string {
+function lit(g: Rand, data: string): string {
   const n = enc.encode(data).length;
   return `${g.chance(0.2) ? '~' : ''}{${String(n)}${g.chance(0.5) ? '+' : ''}}\r\n${data}`;
 }
 
-function str(g: Gen): string {
+function str(g: Rand): string {
   const text = g.pick([
     'INBOX',
     'Sent',
@@ -77,22 +57,22 @@ function str(g: Gen): string {
   }
 }
 
-function seqSet(g: Gen): string {
+function seqSet(g: Rand): string {
   if (g.chance(0.1)) return '$';
   const num = (): string =>
     g.chance(0.2) ? '*' : String(1 + g.int(g.chance(0.1) ? 4294967295 : 50));
   return g.times(1, 4, () => (g.chance(0.5) ? `${num()}:${num()}` : num())).join(',');
 }
 
-function flags(g: Gen): string {
+function flags(g: Rand): string {
   return `(${g.times(0, 3, () => g.pick(['\\Seen', '\\deleted', '\\Flagged', '\\Draft', '\\Answered', '$Junk', 'NonJunk'])).join(' ')})`;
 }
 
-function date(g: Gen): string {
+function date(g: Rand): string {
   return `${String(1 + g.int(28))}-${g.pick(['Jan', 'feb', 'MAR', 'Dec'])}-${String(1990 + g.int(40))}`;
 }
 
-function searchKey(g: Gen, depth: number): string {
+function searchKey(g: Rand, depth: number): string {
   const simple = [
     'ALL',
     'ANSWERED',
@@ -136,7 +116,7 @@ function searchKey(g: Gen, depth: number): string {
   }
 }
 
-function fetchAtt(g: Gen): string {
+function fetchAtt(g: Rand): string {
   const section = (): string => {
     const part = g.chance(0.5) ? g.times(1, 3, () => String(1 + g.int(5))).join('.') : '';
     const text = g.pick([
@@ -176,7 +156,7 @@ function fetchAtt(g: Gen): string {
 }
 
 /** One syntactically valid (or nearly valid) command line, without the tag. */
-function validCommand(g: Gen): string {
+function validCommand(g: Rand): string {
   const mbox = (): string => str(g);
   switch (g.int(22)) {
     case 0:
@@ -237,7 +217,7 @@ function validCommand(g: Gen): string {
 
 const INTERESTING = [...'(){}[]<>"\\ *%$~+-.:,0123456789\r\nAZaz\0'].map((c) => c.charCodeAt(0));
 
-function mutate(g: Gen, bytes: Uint8Array): Uint8Array {
+function mutate(g: Rand, bytes: Uint8Array): Uint8Array {
   let out = [...bytes];
   const rounds = g.int(4);
   for (let i = 0; i < rounds; i++) {
@@ -330,7 +310,7 @@ describe('imap parser fuzz', function () {
   this.timeout(budget + 30000);
 
   it(`survives random and mutated commands (seed ${String(seed)})`, () => {
-    const g = new Gen(seed);
+    const g = new Rand(seed);
     const deadline = Date.now() + budget;
     let iterations = 0;
     let commands = 0;
@@ -408,7 +388,7 @@ describe('imap parser fuzz', function () {
   });
 
   it('never throws on argument segments that do not match the grammar', () => {
-    const g = new Gen(seed ^ 0x5bd1e995);
+    const g = new Rand(seed ^ 0x5bd1e995);
     const names = [
       'FETCH',
       'SEARCH',

@@ -9,9 +9,8 @@
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../../src/core/log.ts';
-import { prng } from '../../support/prng.ts';
+import { Rand } from '../../support/prng.ts';
+import { errorLog } from '../../support/error-log.ts';
 import { message, startImap } from './imap-fixture.ts';
 import type { ImapFixture } from './imap-fixture.ts';
 
@@ -70,25 +69,6 @@ const TEMPLATES: readonly ((r: Rand) => string)[] = [
   () => 'LOGIN alice alice-secret',
   () => 'STARTTLS',
 ];
-
-class Rand {
-  readonly next: () => number;
-  constructor(seed: number) {
-    this.next = prng(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-  pickN<T>(items: readonly T[], max: number): T[] {
-    return Array.from({ length: 1 + this.int(max) }, () => this.pick(items));
-  }
-}
 
 /** Mutate command text (literals are encoded afterwards, so their sizes stay honest). */
 function mutate(r: Rand, text: string): string {
@@ -177,16 +157,10 @@ class Connection {
 describe('IMAP session fuzz', function () {
   this.timeout(FUZZ_MS + 60_000);
   let fx: ImapFixture;
-  const errors: string[] = [];
+  const { log, errors } = errorLog();
 
   before(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        errors.push(chunk.toString());
-        done();
-      },
-    });
-    fx = await startImap({ log: createLogger('error', sink) });
+    fx = await startImap({ log });
     for (let i = 0; i < 5; i++) await fx.mail.deliver(fx.alice.id, message(`seed ${i}`));
   });
 

@@ -10,10 +10,9 @@
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import nodemailer from 'nodemailer';
-import { createLogger } from '../../../src/core/log.ts';
-import { prng } from '../../support/prng.ts';
+import { Rand } from '../../support/prng.ts';
+import { errorLog } from '../../support/error-log.ts';
 import { PASSWORD, startSmtp } from './smtp-fixture.ts';
 import type { SmtpFixture } from './smtp-fixture.ts';
 
@@ -47,40 +46,20 @@ const PARAMS = [
   ' SIZE=-1',
 ];
 
-class Rand {
-  readonly next: () => number;
-  constructor(seed: number) {
-    this.next = prng(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(list: readonly T[]): T {
-    return list[this.int(list.length)] as T;
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  bytes(n: number): Buffer {
-    const b = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) b[i] = this.int(256);
-    return b;
-  }
-  /** Message text with the lines a DATA reader treats specially. */
-  body(): string {
-    const lines = [
-      'Subject: fuzz',
-      `From: ${this.pick(['f@remote.test', 'alice@example.test'])}`,
-      '',
-      'text',
-    ];
-    const n = this.int(30);
-    for (let i = 0; i < n; i++)
-      lines.push(
-        this.pick(['.', '..', '...x', '.\r', 'plain line', '', '-- ', 'x'.repeat(this.int(2000))]),
-      );
-    return `${lines.join('\r\n')}\r\n`;
-  }
+/** Message text with the lines a DATA reader treats specially. */
+function messageBody(r: Rand): string {
+  const lines = [
+    'Subject: fuzz',
+    `From: ${r.pick(['f@remote.test', 'alice@example.test'])}`,
+    '',
+    'text',
+  ];
+  const n = r.int(30);
+  for (let i = 0; i < n; i++)
+    lines.push(
+      r.pick(['.', '..', '...x', '.\r', 'plain line', '', '-- ', 'x'.repeat(r.int(2000))]),
+    );
+  return `${lines.join('\r\n')}\r\n`;
 }
 
 /** One fuzz item: what to write (commands and data, possibly binary). */
@@ -90,10 +69,10 @@ const ITEMS: readonly ((r: Rand) => Buffer | string)[] = [
   (r) => `HELO ${r.pick(['client.remote.test', ''])}\r\n`,
   (r) => `MAIL FROM:${r.pick(ADDRESSES)}${r.pick(PARAMS)}\r\n`,
   (r) => `RCPT TO:${r.pick(ADDRESSES)}${r.pick(PARAMS)}\r\n`,
-  (r) => `DATA\r\n${r.body()}.\r\n`,
-  (r) => `DATA\r\n${r.body()}`,
+  (r) => `DATA\r\n${messageBody(r)}.\r\n`,
+  (r) => `DATA\r\n${messageBody(r)}`,
   (r) => {
-    const data = r.chance(0.5) ? Buffer.from(r.body()) : r.bytes(r.int(3000));
+    const data = r.chance(0.5) ? Buffer.from(messageBody(r)) : r.bytes(r.int(3000));
     // step: the declared size is sometimes wrong: the rest of the batch is then out of step
     const size = r.chance(0.8) ? data.length : r.int(5000);
     return Buffer.concat([Buffer.from(`BDAT ${size}${r.chance(0.5) ? ' LAST' : ''}\r\n`), data]);
@@ -120,17 +99,11 @@ const ENVELOPE = [
 describe('SMTP session fuzz', function () {
   this.timeout(FUZZ_MS + 30_000);
   let fx: SmtpFixture;
-  const errors: string[] = [];
+  const { log, errors } = errorLog();
 
   before(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        errors.push(chunk.toString());
-        done();
-      },
-    });
     fx = await startSmtp({
-      log: createLogger('error', sink),
+      log,
       settings: { maxMessageSize: 64 * 1024, connectionRateLimit: 0, messageRateLimit: 0 },
     });
   });
