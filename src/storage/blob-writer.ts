@@ -167,10 +167,9 @@ export class BlobWriter {
     const send = (chunk: Uint8Array, slot: Uint8Array | undefined, last: boolean): void => {
       put.inFlight += chunk.byteLength;
       put.slots.push(slot);
-      const message: WriterRequest = { t: 'data', id, chunk, first, last };
+      // step: every chunk is in shared memory (or empty, to end the put): nothing is copied
+      worker.postMessage({ t: 'data', id, chunk, first, last } satisfies WriterRequest);
       first = false;
-      if (chunk.buffer instanceof SharedArrayBuffer) worker.postMessage(message);
-      else worker.postMessage(message, [chunk.buffer]);
     };
     // step: each piece is sent once the next one is known, so the last one carries the end
     // (a message in one chunk is one postMessage)
