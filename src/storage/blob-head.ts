@@ -25,6 +25,7 @@ export async function readHead(source: BlobSource, limit: number): Promise<BlobH
   }
 }
 
+/** The source as a sequence of byte chunks (strings are UTF-8). */
 export async function* chunksOf(source: BlobSource): AsyncIterable<Uint8Array> {
   if (typeof source === 'string') {
     yield Buffer.from(source, 'utf8');

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { BlobRef, BlobSource, ByteRange } from './blob-store.ts';
 import { CommuneError } from '../core/errors.ts';
+import { chunksOf } from './blob-head.ts';
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 
@@ -27,20 +28,6 @@ export function assertByteRange(range: ByteRange): void {
   }
   if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) {
     throw new CommuneError('invalid-argument', `invalid byte range end ${end}`);
-  }
-}
-
-/** The source as a sequence of byte chunks (strings are UTF-8). */
-async function* chunksOf(source: BlobSource): AsyncIterable<Uint8Array> {
-  if (typeof source === 'string') {
-    yield Buffer.from(source, 'utf8');
-  } else if (source instanceof Uint8Array) {
-    yield source;
-  } else {
-    // Readable streams are async iterables too; a string chunk comes from setEncoding().
-    for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-      yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    }
   }
 }
 
