@@ -5,6 +5,8 @@
  * 1 MB message is then copied once between the socket and the blob store).
  */
 
+import { DEFAULT_INLINE_MAX } from '../../storage/inline-blob-store.ts';
+
 /** Free bytes kept in front of each assembled message. */
 export const HEADROOM = 8 * 1024;
 
@@ -15,7 +17,7 @@ const room = new WeakMap<Uint8Array, number>();
  * Messages from this size on are assembled in shared memory, which the blob writer thread
  * reads without a copy (storage/blob-writer.ts); smaller ones are stored inline anyway.
  */
-export const SHARED_FROM = 64 * 1024;
+const SHARED_FROM = DEFAULT_INLINE_MAX;
 
 /** The chunks as one message, with HEADROOM free bytes in front of it in the same buffer. */
 export function assemble(chunks: readonly Uint8Array[], size: number): Buffer {
