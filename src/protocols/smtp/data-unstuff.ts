@@ -26,7 +26,6 @@ import type { ChunkingParser } from './chunking.ts';
 interface ParserInternals {
   _dataStream: PassThrough | null;
   _atDataStart: boolean;
-  _lastBytes: Buffer | false;
   _countDataBytes(len: number): void;
   _endDataMode(chunk: Buffer | false, remainder: Buffer, done: (err?: Error) => void): void;
   _feedDataStream(chunk: Buffer, done: (err?: Error) => void): void;
@@ -71,7 +70,6 @@ export function feedDataStream(this: Scanning, buf: Buffer, done: (err?: Error) 
   }
   const out = this._dataStream;
   const st = (this._scan ??= freshState());
-  this._lastBytes = false;
   const len = buf.length;
   let ok = true;
   const emit = (piece: Buffer): void => {
